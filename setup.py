@@ -1,0 +1,41 @@
+"""Package set-up for lr0fm, driven by `settings.ini` (the nbdev 2 layout)."""
+from configparser import ConfigParser
+from pathlib import Path
+import setuptools
+
+cfg = ConfigParser(delimiters=['='])
+cfg.read(Path(__file__).parent / 'settings.ini')
+cfg = cfg['DEFAULT']
+
+licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache Software License')}
+statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable']
+lic = licenses[cfg['license']]
+reqs = cfg.get('requirements', '').split()
+dev_reqs = cfg.get('dev_requirements', '').split()
+scripts = [s.strip() for s in cfg.get('console_scripts', '').split('\n') if s.strip()]
+
+setuptools.setup(
+    name=cfg['lib_name'],
+    version=cfg['version'],
+    description=cfg['description'],
+    long_description=(Path(__file__).parent / 'README.md').read_text(encoding='utf-8'),
+    long_description_content_type='text/markdown',
+    author=cfg['author'],
+    author_email=cfg['author_email'],
+    url=cfg['git_url'],
+    license=lic[0],
+    keywords=cfg['keywords'].split(),
+    classifiers=[f'Development Status :: {statuses[int(cfg["status"])]}',
+                 f'Intended Audience :: {cfg["audience"]}',
+                 f'License :: {lic[1]}',
+                 f'Natural Language :: {cfg["language"]}',
+                 'Programming Language :: Python :: 3'],
+    packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
+    include_package_data=True,
+    package_data={cfg['lib_name']: ['assets/*', 'assets/**/*']},
+    python_requires=f'>={cfg["min_python"]}',
+    install_requires=reqs,
+    extras_require={'dev': dev_reqs},
+    entry_points={'console_scripts': scripts, 'nbdev': [f'{cfg["lib_name"]}={cfg["lib_name"]}._modidx:d']},
+    zip_safe=False,
+)
