@@ -4,15 +4,15 @@
 
 # %% ../nbs/03_models.ipynb #4c999e0c
 from __future__ import annotations
-import difflib, json, os
+import contextlib, difflib, json, os
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from .core import Lr0fmError, assets_path
 
 # %% auto #0
-__all__ = ['PAPER_PROTOCOL', 'MINI_DIR', 'LOADERS', 'ModelBundle', 'CompactTokenizer', 'guess_family', 'load_open_clip',
-           'mini_names', 'mini_tokenizer', 'load_mini', 'load_model']
+__all__ = ['PAPER_PROTOCOL', 'MINI_DIR', 'LOADERS', 'ModelBundle', 'can_trim_text', 'encode_text_trimmed', 'CompactTokenizer',
+           'guess_family', 'load_open_clip', 'mini_names', 'mini_tokenizer', 'load_mini', 'load_model']
 
 # %% ../nbs/03_models.ipynb #17a2208e
 @dataclass
@@ -37,11 +37,42 @@ class ModelBundle:
 
     @torch.no_grad()
     def encode_text(self, tokens:torch.Tensor)->torch.Tensor:
-        "L2-normalised text features."
-        return torch.nn.functional.normalize(self.model.encode_text(tokens).float(), dim=-1)
+        "L2-normalised text features (causal text towers skip the trailing padding: same features, less work)."
+        f = encode_text_trimmed(self.model, tokens) if can_trim_text(self.model) else self.model.encode_text(tokens)
+        return torch.nn.functional.normalize(f.float(), dim=-1)
 
     @property
-    def logit_scale(self)->float: return float(self.model.logit_scale.exp())
+    def logit_scale(self)->float: return float(self.model.logit_scale.detach().exp())
+
+# %% ../nbs/03_models.ipynb #c9ebcd01
+def can_trim_text(model)->bool:
+    "Whether `model`'s text tower is causal with end-of-text pooling, so trailing padding can be dropped exactly."
+    cached = getattr(model, '_lr0fm_can_trim', None)
+    if cached is not None: return cached
+    m = getattr(model, 'attn_mask', None)
+    ok = (m is not None and getattr(model, 'text_pool_type', None) in ('argmax', 'eos') and hasattr(model, 'token_embedding')
+          and hasattr(model, 'positional_embedding') and m.ndim == 2)
+    if ok:
+        above = torch.triu(torch.ones_like(m, dtype=torch.bool), 1)
+        ok = bool(torch.isinf(m[above]).all() and (m[~above] == 0).all())
+    model._lr0fm_can_trim = ok
+    return ok
+
+def encode_text_trimmed(model, # an open_clip `CLIP` with a causal text tower
+                        text:torch.Tensor # (B, context) token ids, 0 = padding
+                       )->torch.Tensor:
+    "open_clip's `CLIP.encode_text` (unnormalised) run on the shortest prefix that holds every prompt."
+    from open_clip.transformer import text_global_pool
+    nz = (text != 0).any(0).nonzero()
+    L = int(nz.max()) + 1 if len(nz) else 1
+    t = text[:, :L]
+    cast = model.transformer.get_cast_dtype()
+    x = model.token_embedding(t).to(cast) + model.positional_embedding[:L].to(cast)
+    x = model.ln_final(model.transformer(x, attn_mask=model.attn_mask[:L, :L]))
+    x = text_global_pool(x, t, model.text_pool_type, eos_token_id=getattr(model, 'text_eos_id', None))
+    if model.text_projection is not None:
+        x = model.text_projection(x) if isinstance(model.text_projection, torch.nn.Linear) else x @ model.text_projection
+    return x
 
 # %% ../nbs/03_models.ipynb #2e35d1ce
 class CompactTokenizer:
@@ -102,6 +133,15 @@ def _meta_from(model, name, pretrained, family, **extra)->dict:
                 interpolation=cfg.get('interpolation', 'bicubic'), resize_mode=cfg.get('resize_mode', 'shortest'),
                 n_params=sum(p.numel() for p in model.parameters()), toy=False, **extra)
 
+@contextlib.contextmanager
+def _quiet_root_logger(on:bool=True):
+    "Silence the root logger's warnings inside the block."
+    import logging
+    lg = logging.getLogger(); old = lg.level
+    if on: lg.setLevel(logging.ERROR)
+    try: yield
+    finally: lg.setLevel(old)
+
 def load_open_clip(name:str, # an open_clip architecture, e.g. 'ViT-B-32'
                    pretrained:str|None=None, # an open_clip pretrained tag, e.g. 'laion2b_s34b_b79k'
                    checkpoint:str|Path|None=None, # a local weights file (.safetensors, .bin, .pt) instead of a tag
@@ -122,7 +162,8 @@ def load_open_clip(name:str, # an open_clip architecture, e.g. 'ViT-B-32'
         raise Lr0fmError(f"checkpoint file {checkpoint} does not exist; pass the path of a local weights file.")
     if seed is not None: torch.manual_seed(seed)
     try:
-        model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=pretrained or None, device=device)
+        with _quiet_root_logger(not pretrained):  # open_clip warns 'No pretrained weights loaded' even when a checkpoint follows
+            model, _, preprocess = open_clip.create_model_and_transforms(name, pretrained=pretrained or None, device=device)
     except Exception as e:
         if pretrained: raise Lr0fmError(f"could not fetch the weights {name}/{pretrained} ({type(e).__name__}: {e}). "
                                         "Without network access download them elsewhere and pass --checkpoint FILE.") from None
@@ -138,7 +179,10 @@ def load_open_clip(name:str, # an open_clip architecture, e.g. 'ViT-B-32'
     model.eval()
     tok = tokenizer or open_clip.get_tokenizer(name)
     tag = pretrained or (Path(checkpoint).name if checkpoint else f'random-init' + (f'-seed{seed}' if seed is not None else ''))
-    return ModelBundle(model, preprocess, tok, _meta_from(model, name, tag, family or guess_family(name, pretrained)))
+    # what identifies these weights (the classifier cache key): the tag, or the checkpoint's path, size and time
+    wid = pretrained or (f'{Path(checkpoint).resolve()}:{Path(checkpoint).stat().st_size}:{Path(checkpoint).stat().st_mtime_ns}' if checkpoint
+                         else (f'seed{seed}' if seed is not None else None))
+    return ModelBundle(model, preprocess, tok, _meta_from(model, name, tag, family or guess_family(name, pretrained), weights_id=wid))
 
 # %% ../nbs/03_models.ipynb #cd4b025a
 MINI_DIR = assets_path('mini')
