@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from .core import assets_path, atomic_write, set_seed
-from .synthetic import (COLOURS, SHAPES, TEXTURES, SIZES, POSITION_WORDS, PREFIXES, NOUNS, DEMO_SETS, caption_pairs)
+from .synthetic import (COLOURS, SHAPES, TEXTURES, SIZES, POSITION_WORDS, PREFIXES, NOUNS, DEMO_SETS, caption_pairs,
+                             training_scene, render, caption)
 from .models import CompactTokenizer, load_mini, mini_tokenizer, MINI_DIR
 
 # %% auto #0
-__all__ = ['CONTEXT_LENGTH', 'MINI_ARCHS', 'mini_config', 'mini_vocab_texts', 'train_mini']
+__all__ = ['CONTEXT_LENGTH', 'MINI_ARCHS', 'mini_config', 'mini_vocab_texts', 'ScenePool', 'train_mini']
 
 # %% ../nbs/08_mini.ipynb #9389b6a8
 CONTEXT_LENGTH = 24
@@ -38,6 +39,7 @@ def mini_vocab_texts()->list[str]:
 
 # %% ../nbs/08_mini.ipynb #04838904
 class _PairStream(torch.utils.data.IterableDataset):
+    "An endless stream of preprocessed training pairs (the `pool=0` mode)."
     def __init__(self, preprocess, seed, start=0): self.preprocess, self.seed, self.start = preprocess, seed, start
     def __iter__(self):
         info = torch.utils.data.get_worker_info(); k, n = (info.id, info.num_workers) if info else (0, 1)
@@ -47,11 +49,38 @@ class _PairStream(torch.utils.data.IterableDataset):
             yield self.preprocess(img), cap
             i += n
 
+class _Renders(torch.utils.data.Dataset):
+    "Training scene i rendered as a uint8 (3, 224, 224) tensor."
+    def __init__(self, seed): self.seed = seed
+    def __len__(self): return 1 << 62
+    def __getitem__(self, i):
+        sc, rng = training_scene(i, self.seed)
+        return torch.from_numpy(np.array(render(sc, rng))).permute(2, 0, 1).contiguous()
+
+class ScenePool:
+    "A fixed pool of pre-rendered training scenes (uint8) in groups of hard negatives; captions are drawn afresh each time."
+    def __init__(self, n:int, seed:int=0, workers:int=2, group:int=4):
+        n -= n % group
+        self.group, self.scenes = group, [training_scene(i, seed)[0] for i in range(n)]
+        dl = torch.utils.data.DataLoader(torch.utils.data.Subset(_Renders(seed), range(n)), batch_size=256, num_workers=workers)
+        self.images = torch.cat(list(dl))
+    def batch(self, size:int, rng:np.random.Generator, mean, std):
+        "A normalised image batch and its captions: `size // group` random groups."
+        gid = rng.choice(len(self.scenes) // self.group, size // self.group, replace=False)
+        idx = (gid[:, None] * self.group + np.arange(self.group)).ravel()
+        x = self.images[torch.from_numpy(idx)].float().div_(255)
+        x = (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+        return x, [caption(self.scenes[i], rng) for i in idx]
+
 # %% ../nbs/08_mini.ipynb #abae3540
 def train_mini(name:str, # a key of MINI_ARCHS
                steps:int=2000, batch_size:int=128, lr:float=1e-3, weight_decay:float=0.1, warmup:int=100,
-               seed:int=0, workers:int=1, out:str|Path|None=None, # where to write `{name}.safetensors` (default: the package assets)
-               log_every:int=50):
+               seed:int=0, workers:int=1, # image-rendering worker processes
+               out:str|Path|None=None, # where to write `{name}.safetensors` (default: the package assets)
+               log_every:int=50,
+               pool:int=0, # >0: pre-render this many scenes once and sample batches from them (fast); 0: an endless stream
+               save_every:int=0 # also save the weights every this many steps
+              ):
     "Train one lr0fm-mini model from scratch and save its weights in half precision."
     import open_clip
     from open_clip.loss import ClipLoss
@@ -59,14 +88,25 @@ def train_mini(name:str, # a key of MINI_ARCHS
     set_seed(seed)
     b = load_mini(name, pretrained='none', seed=seed)
     model, tok = b.model.train(), b.tokenizer
-    dl = torch.utils.data.DataLoader(_PairStream(b.preprocess, seed), batch_size=batch_size, num_workers=workers,
-                                     persistent_workers=workers > 0)
+    out = Path(out) if out else MINI_DIR
+    if pool:
+        t0 = time.time(); sp = ScenePool(pool, seed, max(1, workers)); rng = np.random.default_rng([seed, 2])
+        print(f'{name}: rendered a pool of {len(sp.scenes)} scenes in {time.time() - t0:.0f} s', flush=True)
+        batches = (sp.batch(batch_size, rng, b.meta['mean'], b.meta['std']) for _ in range(steps))
+    else:
+        batches = iter(torch.utils.data.DataLoader(_PairStream(b.preprocess, seed), batch_size=batch_size, num_workers=workers,
+                                                   persistent_workers=workers > 0))
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and 'embedding' not in n]
     rest = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and 'embedding' not in n)]
     opt = torch.optim.AdamW([dict(params=decay, weight_decay=weight_decay), dict(params=rest, weight_decay=0.)], lr=lr, betas=(0.9, 0.98), eps=1e-6)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, steps - warmup))))
     loss_fn, t0, hist = ClipLoss(), time.time(), []
-    for step, (x, caps) in zip(range(steps), dl):
+    def save(path):
+        sd = {k: v.detach().half().contiguous() for k, v in model.state_dict().items()}
+        path.parent.mkdir(parents=True, exist_ok=True); tmp = path.with_name(f'.{path.name}.tmp')
+        save_file(sd, str(tmp), metadata=dict(name=name, steps=str(steps), batch_size=str(batch_size), seed=str(seed), pool=str(pool), toy='true'))
+        tmp.replace(path)
+    for step, (x, caps) in zip(range(steps), batches):
         img_f, txt_f, scale = model(x, tok(list(caps)))
         loss = loss_fn(img_f, txt_f, scale)
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); sched.step()
@@ -74,11 +114,7 @@ def train_mini(name:str, # a key of MINI_ARCHS
         hist.append(loss.item())
         if step % log_every == 0 or step == steps - 1:
             print(f'{name} step {step:5d}  loss {np.mean(hist[-log_every:]):.3f}  {(step + 1) * batch_size / (time.time() - t0):.0f} img/s', flush=True)
+        if save_every and (step + 1) % save_every == 0 and step + 1 < steps: save(out / f'{name}-step{step + 1}.safetensors')
     model.eval()
-    out = Path(out) if out else MINI_DIR
-    sd = {k: v.detach().half().contiguous() for k, v in model.state_dict().items()}
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f'.{name}.safetensors.tmp'
-    save_file(sd, str(tmp), metadata=dict(name=name, steps=str(steps), batch_size=str(batch_size), seed=str(seed), toy='true'))
-    tmp.replace(out / f'{name}.safetensors')
+    save(out / f'{name}.safetensors')
     return model, hist

@@ -44,7 +44,7 @@ class ModelBundle:
     @property
     def logit_scale(self)->float: return float(self.model.logit_scale.detach().exp())
 
-# %% ../nbs/03_models.ipynb #c9ebcd01
+# %% ../nbs/03_models.ipynb #cca86d42
 def can_trim_text(model)->bool:
     "Whether `model`'s text tower is causal with end-of-text pooling, so trailing padding can be dropped exactly."
     cached = getattr(model, '_lr0fm_can_trim', None)

@@ -5,15 +5,15 @@
 # %% ../nbs/06_synthetic.ipynb #202d4c3c
 from __future__ import annotations
 import json, math
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, astuple, replace
 import numpy as np
 from PIL import Image, ImageDraw
 from .core import assets_path, Lr0fmError
 
 # %% auto #0
 __all__ = ['COLOURS', 'SHAPES', 'TEXTURES', 'SIZES', 'POSITIONS', 'POSITION_WORDS', 'PREFIXES', 'NOUNS', 'DEMO_SETS', 'Scene',
-           'is_held_out', 'render', 'caption', 'random_scene', 'caption_pairs', 'demo_scenes', 'ProceduralDataset',
-           'procedural_dataset']
+           'is_held_out', 'render', 'caption', 'random_scene', 'training_scene', 'caption_pairs', 'demo_scenes',
+           'ProceduralDataset', 'procedural_dataset']
 
 # %% ../nbs/06_synthetic.ipynb #784b65b0
 COLOURS = {'red': (215, 35, 35), 'orange': (245, 135, 20), 'yellow': (240, 215, 35), 'green': (40, 165, 60),
@@ -110,14 +110,19 @@ PREFIXES = ['a', 'a photo of a', 'an image of a', 'a picture of a', 'a rendering
 NOUNS = ['object', 'shape', 'thing']
 
 def caption(scene:Scene, rng:np.random.Generator)->str:
-    "A caption naming a random subset of the scene's attributes."
-    words = []
-    if rng.random() < 0.4: words.append(scene.size)
-    if rng.random() < 0.8: words.append(scene.colour)
-    if rng.random() < 0.75: words.append(scene.texture)
-    words.append(scene.shape if rng.random() < 0.8 else NOUNS[rng.integers(len(NOUNS))])
-    text = PREFIXES[rng.integers(len(PREFIXES))] + ' ' + ' '.join(words)
-    if rng.random() < 0.35: text += ' ' + POSITION_WORDS[scene.position]
+    "A caption naming a random subset of the scene's attributes, or (3 in 10) exactly one of colour, shape and texture."
+    pre, noun = PREFIXES[rng.integers(len(PREFIXES))], NOUNS[rng.integers(len(NOUNS))]
+    if rng.random() < 0.3:
+        a = ('colour', 'shape', 'texture')[rng.choice(3, p=[.2, .5, .3])]
+        text = f'{pre} {scene.shape}' if a == 'shape' else f'{pre} {getattr(scene, a)} {noun}'
+    else:
+        words = []
+        if rng.random() < 0.4: words.append(scene.size)
+        if rng.random() < 0.7: words.append(scene.colour)
+        if rng.random() < 0.7: words.append(scene.texture)
+        words.append(scene.shape if rng.random() < 0.9 else noun)
+        text = pre + ' ' + ' '.join(words)
+        if rng.random() < 0.35: text += ' ' + POSITION_WORDS[scene.position]
     return text.replace('a ' + 'orange', 'an orange') + '.'
 
 # %% ../nbs/06_synthetic.ipynb #bad1a180
@@ -129,14 +134,29 @@ def random_scene(rng:np.random.Generator, held_out:bool=False)->Scene:
     return Scene(c, s, t, SIZES[rng.integers(2)], list(POSITIONS)[rng.integers(5)])
 
 # %% ../nbs/06_synthetic.ipynb #71268851
+def training_scene(i:int, # index in the stream
+                   seed:int=0, # stream seed
+                   group:int=4 # scenes i // group share every attribute but one (1: independent scenes)
+                  )->tuple:
+    "Scene `i` of the training stream and the RNG that renders and captions it."
+    rng = np.random.default_rng([seed, i])
+    if group <= 1: return random_scene(rng), rng
+    g = np.random.default_rng([seed, i // group, 1])
+    base = random_scene(g)
+    attr = ('shape', 'texture')[g.integers(2)]
+    vals = [v for v in g.permutation(SHAPES if attr == 'shape' else TEXTURES)
+            if not is_held_out(*astuple(replace(base, **{attr: str(v)}))[:3])]
+    return replace(base, **{attr: str(vals[(i % group) % len(vals)])}), rng
+
 def caption_pairs(n:int, # number of (image, caption) pairs
                   seed:int=0, # stream seed; pair i depends only on (seed, i)
                   start:int=0, # index of the first pair
-                  size:int=224):
+                  size:int=224,
+                  group:int=4 # consecutive pairs come in groups that differ only in shape or only in texture
+                 ):
     "Yield `n` training (image, caption) pairs drawn from non-held-out combinations."
     for i in range(start, start + n):
-        rng = np.random.default_rng([seed, i])
-        sc = random_scene(rng)
+        sc, rng = training_scene(i, seed, group)
         yield render(sc, rng, size), caption(sc, rng)
 
 # %% ../nbs/06_synthetic.ipynb #5954a30d
@@ -146,15 +166,17 @@ DEMO_SETS = json.loads(assets_path('demo_datasets.json').read_text())
 def demo_scenes(name:str, # a key of `DEMO_SETS`
                 per_class:int=30, # images per class
                 seed:int=2024):
-    "Scenes and labels of a demo set: only held-out combinations, the class attribute fixed per label."
+    "Scenes and labels of a demo set: only held-out combinations, the class attribute(s) fixed per label."
     if name not in DEMO_SETS: raise Lr0fmError(f'unknown demo dataset {name!r}; choose one of {list(DEMO_SETS)}')
-    spec = DEMO_SETS[name]; attr = spec['attribute']; out = []
+    spec = DEMO_SETS[name]; out = []
+    attrs = spec['attribute'] if isinstance(spec['attribute'], list) else [spec['attribute']]
     for label, cls in enumerate(spec['classnames']):
+        fixed = dict(zip(attrs, cls.split() if len(attrs) > 1 else [cls]))
         rng = np.random.default_rng([seed, label, len(name)])
         for _ in range(per_class):
             while True:  # draw the other attributes until the combination is a held-out one
                 sc = Scene(**{**asdict(Scene(list(COLOURS)[rng.integers(10)], SHAPES[rng.integers(10)], TEXTURES[rng.integers(10)],
-                                             SIZES[rng.integers(2)], list(POSITIONS)[rng.integers(5)])), attr: cls})
+                                             SIZES[rng.integers(2)], list(POSITIONS)[rng.integers(5)])), **fixed})
                 if is_held_out(sc.colour, sc.shape, sc.texture): break
             out.append((sc, label))
     return out
