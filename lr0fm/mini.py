@@ -79,14 +79,15 @@ def train_mini(name:str, # a key of MINI_ARCHS
                out:str|Path|None=None, # where to write `{name}.safetensors` (default: the package assets)
                log_every:int=50,
                pool:int=0, # >0: pre-render this many scenes once and sample batches from them (fast); 0: an endless stream
-               save_every:int=0 # also save the weights every this many steps
+               save_every:int=0, # also save the weights every this many steps
+               init:str|Path|None=None # continue from these weights instead of a random init
               ):
     "Train one lr0fm-mini model from scratch and save its weights in half precision."
     import open_clip
     from open_clip.loss import ClipLoss
     from safetensors.torch import save_file
     set_seed(seed)
-    b = load_mini(name, pretrained='none', seed=seed)
+    b = load_mini(name, pretrained='none', seed=seed) if init is None else load_mini(name, checkpoint=init)
     model, tok = b.model.train(), b.tokenizer
     out = Path(out) if out else MINI_DIR
     if pool:

@@ -189,7 +189,7 @@ class ProceduralDataset(ZeroShotDataset):
     def __init__(self, name, per_class=30, seed=2024, size=224):
         self.seed, self.size = seed, size
         items = demo_scenes(name, per_class, seed); spec = DEMO_SETS[name]
-        super().__init__(name, items, spec['classnames'], spec['templates'], split=f'procedural-seed{seed}')
+        super().__init__(name, items, spec['classnames'], spec['templates'], split=f'procedural-seed{seed}-{per_class}pc')
     def image_id(self, i): return f'{self.name}/{i:05d}'
     def load(self, i):
         return render(self.items[i][0], np.random.default_rng([self.seed, i, 7]), self.size)
