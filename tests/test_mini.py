@@ -1,5 +1,5 @@
 """The shipped lr0fm-mini toy models classify the procedural demo sets zero-shot: HR top-1 at least 5x chance on
-every demo set, and 16 px clearly lower where the class attribute does not survive down-sampling."""
+every demo set; colour survives 16 px, texture does not, and colour x texture loses part of its accuracy."""
 import os
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import pytest
@@ -15,4 +15,7 @@ def test_mini_zero_shot(name, ds_name):
     ds = procedural_dataset(ds_name, per_class=10)
     hr, lr16 = (s['top1'] for s in evaluate(load_model(name), ds, ['HR', 16], batch_size=50).summary)
     assert hr >= 5 / ds.n_classes, f'{name} on {ds_name}: HR top-1 {hr:.2f} is below 5x chance'
-    if ds_name != 'demo-colours': assert lr16 <= hr - 0.15, f'{name} on {ds_name}: 16 px {lr16:.2f} vs HR {hr:.2f}'
+    msg = f'{name} on {ds_name}: 16 px {lr16:.2f} vs HR {hr:.2f}'
+    if ds_name == 'demo-colours': assert lr16 >= 0.9, msg            # colour survives 16 px
+    if ds_name == 'demo-textures': assert lr16 <= hr - 0.2, msg      # fine patterns do not
+    if ds_name == 'demo-colour-texture': assert lr16 <= hr - 0.05, msg  # the pattern half is (partly) lost
