@@ -34,6 +34,14 @@ rm -f "$cons"
 bin=$(dirname "$PY")
 case "$what" in
   test) export HF_HUB_OFFLINE=1
+        # the package must be what the notebooks export (checked where this is a git checkout)
+        if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+          "$bin/nbdev_export"
+          if [ -n "$(git status --porcelain -- lr0fm)" ]; then
+            echo "lr0fm/ differs from what nbs/ exports: run nbdev_export and commit notebooks and package together" >&2
+            git status --short -- lr0fm >&2; exit 1
+          fi
+        fi
         "$bin/nbdev_test" --n_workers 2
         "$PY" -m pytest -q tests ;;
   demo) export HF_HUB_OFFLINE=1; "$bin/lr0fm_demo" --out "${2:-demo_out}" ;;
