@@ -12,6 +12,7 @@ statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Produ
 lic = licenses[cfg['license']]
 reqs = cfg.get('requirements', '').split()
 dev_reqs = cfg.get('dev_requirements', '').split()
+extras = {k[len('extra_'):]: v.split() for k, v in cfg.items() if k.startswith('extra_')}
 scripts = [s.strip() for s in cfg.get('console_scripts', '').split('\n') if s.strip()]
 
 setuptools.setup(
@@ -35,7 +36,7 @@ setuptools.setup(
     package_data={cfg['lib_name']: ['assets/*', 'assets/**/*']},
     python_requires=f'>={cfg["min_python"]}',
     install_requires=reqs,
-    extras_require={'dev': dev_reqs},
+    extras_require={'dev': dev_reqs, **extras},
     entry_points={'console_scripts': scripts, 'nbdev': [f'{cfg["lib_name"]}={cfg["lib_name"]}._modidx:d']},
     zip_safe=False,
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os, sys, time
 from pathlib import Path
 from fastcore.script import call_parse, Param, store_true
-from .core import Lr0fmError, get_device
+from .core import Lr0fmError, get_device, run_command
 from .degrade import DEFAULT_RESOLUTIONS, parse_resolutions
 from .results import ResultStore, cell_rows
 
@@ -58,15 +58,6 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
         for ds in dsets: eval_cell(b, ds, store, res, protocol, batch_size, workers, limit, progress, log)
     return store
 
-# %% ../nbs/20_cli.ipynb #226a8b95
-def _main(fn, prog:str):
-    "Run a command body; user errors become one line on stderr and exit status 2."
-    try: return fn()
-    except Lr0fmError as e:
-        print(f'{prog}: error: {e}', file=sys.stderr); sys.exit(2)
-    except KeyboardInterrupt:
-        print(f'{prog}: interrupted; finished cells are kept, run the same command again to resume', file=sys.stderr); sys.exit(130)
-
 # %% ../nbs/20_cli.ipynb #33617341
 @call_parse
 def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT-B-32) or an embedded lr0fm-mini-* model
@@ -94,7 +85,7 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
                       batch_size, workers, device, limit, seed, per_class, not quiet)
         if report: _report(st)
         print(f'results in {st.results_path}')
-    return _main(body, 'lr0fm_eval')
+    return run_command(body, 'lr0fm_eval')
 
 def _report(st:ResultStore, title='lr0fm zero-shot low-resolution report'):
     from lr0fm.report import write_report
@@ -122,4 +113,4 @@ def lr0fm_demo(out:str='demo_out', # run folder for results.csv, predictions.par
             print('\nTOY-MODEL results (embedded lr0fm-mini, procedural images; not about foundation models), top-1 %:')
             print(accuracy_table(st.results()).to_string())
         print(f'\nwrote {st.results_path}, {st.predictions_path}, {path} and {st.root / "accuracy_vs_resolution.png"} in {time.time() - t0:.0f} s')
-    return _main(body, 'lr0fm_demo')
+    return run_command(body, 'lr0fm_demo')

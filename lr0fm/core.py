@@ -10,11 +10,23 @@ from importlib.resources import files
 import numpy as np
 
 # %% auto #0
-__all__ = ['Lr0fmError', 'assets_path', 'shared_data_path', 'set_seed', 'get_device', 'atomic_write', 'utc_now']
+__all__ = ['Lr0fmError', 'run_command', 'assets_path', 'shared_data_path', 'set_seed', 'get_device', 'atomic_write', 'utc_now']
 
 # %% ../nbs/00_core.ipynb #9fed9207
 class Lr0fmError(ValueError):
     "An error in user input (a path, a name, a file) with a message that says how to fix it."
+
+# %% ../nbs/00_core.ipynb #d5b69586
+def run_command(fn, # the command's body, called with no arguments
+                prog:str # the command's name, printed before the message
+               ):
+    "Run a command body; user errors become one line on stderr and exit status 2."
+    import sys
+    try: return fn()
+    except Lr0fmError as e:
+        print(f'{prog}: error: {e}', file=sys.stderr); sys.exit(2)
+    except KeyboardInterrupt:
+        print(f'{prog}: interrupted; finished work is kept, run the same command again to resume', file=sys.stderr); sys.exit(130)
 
 # %% ../nbs/00_core.ipynb #0f6c2b10
 def assets_path(*parts:str # path components below `lr0fm/assets`
