@@ -66,15 +66,20 @@ DEFAULT_TEMPLATES = ['a photo of a {}.']
 
 # %% ../nbs/01_data.ipynb #42843c1c
 class ZeroShotDataset:
-    "Images with integer labels, class names and templates. Subclasses set `items` (a list of (source, label)) and may override `load`."
+    "Images with integer labels (optionally several per image), class names and templates. Subclasses set `items` (a list of (source, label)) and may override `load`."
     def __init__(self, name:str, # dataset name used in results
                  items:list, # (image source, label) pairs; the source is a path unless `load` is overridden
-                 classnames:list[str], templates:list[str]|None=None, split:str='test'):
+                 classnames:list[str], templates:list[str]|None=None, split:str='test',
+                 multi_labels:list|None=None # multi-label data: every label of each item (a prediction matching any counts as correct); items hold the first
+                ):
         self.name, self.split, self.items = name, split, list(items)
+        self.multi_labels = None if multi_labels is None else [tuple(int(x) for x in l) for l in multi_labels]
+        if self.multi_labels is not None and len(self.multi_labels) != len(self.items):
+            raise Lr0fmError(f'dataset {name!r}: {len(self.multi_labels)} label lists for {len(self.items)} items; give one list per item')
         self.classnames = list(classnames)
         if not self.classnames: raise Lr0fmError(f'dataset {name!r} has no class names')
         self.templates = check_templates(templates or DEFAULT_TEMPLATES)
-        bad = [l for _, l in self.items if not 0 <= l < len(self.classnames)]
+        bad = [l for _, l in self.items if not 0 <= l < len(self.classnames)] + [l for ls in self.multi_labels or [] for l in ls if not 0 <= l < len(self.classnames)]
         if bad: raise Lr0fmError(f'dataset {name!r}: label {bad[0]} is outside 0..{len(self.classnames)-1} ({len(self.classnames)} class names); '
                                  'give one class name per class')
     def __len__(self): return len(self.items)
@@ -82,6 +87,7 @@ class ZeroShotDataset:
     def n_classes(self)->int: return len(self.classnames)
     @property
     def labels(self)->list[int]: return [l for _, l in self.items]
+    def targets(self, i:int)->tuple[int, ...]: "Every correct label of item `i` (one, unless the dataset is multi-label)."; return self.multi_labels[i] if self.multi_labels else (self.items[i][1],)
     def image_id(self, i:int)->str: "A stable identifier of image `i` (its path)."; return str(self.items[i][0])
     def load(self, i:int)->Image.Image: "Image `i` as RGB (may raise `BadImage`)."; return load_image(self.items[i][0])
     def __repr__(self): return f'{type(self).__name__}({self.name!r}, split={self.split!r}, {len(self)} images, {self.n_classes} classes, {len(self.templates)} templates)'
@@ -139,14 +145,19 @@ def imagenet_meta()->dict:
 def dataset_names()->list[str]:
     "Names `get_dataset` accepts."
     from lr0fm.synthetic import DEMO_SETS
-    return list(DEMO_SETS) + ['imagefolder', 'csv', 'imagenet-sample']
+    from lr0fm.datasets import benchmark_names
+    return list(DEMO_SETS) + ['imagefolder', 'csv', 'imagenet-sample'] + benchmark_names()
 
 def get_dataset(name:str, # a name from `dataset_names()`
                 root:str|Path|None=None, # data folder (CSV file for 'csv')
                 templates:list[str]|None=None, **kw)->ZeroShotDataset:
     "Open a dataset by name."
     from lr0fm.synthetic import DEMO_SETS, procedural_dataset
+    from lr0fm.datasets import benchmark_names, open_dataset  # imported here: lr0fm.datasets builds on this module
     if name in DEMO_SETS: return procedural_dataset(name, **kw)
+    if name in benchmark_names():
+        if root is None: raise Lr0fmError(f'dataset {name!r} needs --root (the folder that holds the datasets; lr0fm_datasets --root DIR shows what is there)')
+        return open_dataset(name, root, templates=templates, **kw)
     if name != 'imagefolder' and name != 'csv' and name != 'imagenet-sample':
         import difflib
         raise Lr0fmError(f'unknown dataset {name!r}; known: {", ".join(dataset_names())}'

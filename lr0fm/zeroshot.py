@@ -83,6 +83,10 @@ def _collate(batch):
     return [i for i, _ in ok], (torch.stack([v for _, v in ok]) if ok else None), bad
 
 # %% ../nbs/04_zeroshot.ipynb #a459539a
+def _any_label(pred:np.ndarray, targets:list)->np.ndarray:
+    "(N, k) booleans: whether each of an image's k predictions is one of its labels."
+    return np.array([[x in t for x in row] for row, t in zip(pred.tolist(), targets)], dtype=bool).reshape(pred.shape)
+
 @dataclass
 class EvalResult:
     "What `evaluate` returns: a summary row per resolution, per-image top-5 predictions, and the skipped images."
@@ -130,10 +134,11 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.models.load_model`
     p = torch.cat(preds).numpy()
     if k < 5: p = np.concatenate([p, np.full(p.shape[:2] + (5 - k,), -1, p.dtype)], -1)
     labels = np.array([ds.items[i][1] for i in ids])
+    multi = getattr(ds, 'multi_labels', None)  # multi-label data (ImageNet-Hard): a prediction is right when it is any of the image's labels
     image_ids = [ds.image_id(i) for i in ids]
     frames, summary = [], []
     for r, rl in enumerate(res):
-        hit = p[:, r] == labels[:, None]
+        hit = p[:, r] == labels[:, None] if multi is None else _any_label(p[:, r], [multi[i] for i in ids])
         summary.append(dict(resolution=res_label(rl), n_images=len(ids), top1=float(hit[:, 0].mean()), top5=float(hit.any(1).mean())))
         frames.append(pd.DataFrame(dict(image_id=image_ids, label=labels, resolution=res_label(rl),
                                         **{f'pred_{j+1}': p[:, r, j].astype('int32') for j in range(5)})))
