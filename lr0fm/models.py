@@ -170,8 +170,8 @@ def load_open_clip(name:str, # an open_clip architecture, e.g. 'ViT-B-32'
         raise
     if checkpoint is not None:
         try: open_clip.load_checkpoint(model, str(checkpoint), strict=True)
-        except RuntimeError as e:
-            raise Lr0fmError(f"checkpoint {checkpoint} does not fit architecture {name}: {str(e).splitlines()[0]} "
+        except (RuntimeError, AssertionError) as e:  # missing/unexpected keys, shapes, or open_clip's position-embedding asserts
+            raise Lr0fmError(f"checkpoint {checkpoint} does not fit architecture {name}: {(str(e) or type(e).__name__).splitlines()[0]} "
                              "Check that --model names the architecture the checkpoint was trained with.") from None
         except Exception as e:
             raise Lr0fmError(f"could not read checkpoint {checkpoint} ({type(e).__name__}: {e}); "
