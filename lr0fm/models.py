@@ -217,10 +217,26 @@ def load_mini(name:str, pretrained:str|None=None, checkpoint:str|Path|None=None,
 # %% ../nbs/03_models.ipynb #dcbe67c8
 LOADERS = {'lr0fm-mini': load_mini, 'open_clip': load_open_clip}
 
-def load_model(name:str, # 'lr0fm-mini-s', or an open_clip architecture such as 'ViT-B-32'
-               pretrained:str|None=None, # pretrained tag
-               checkpoint:str|Path|None=None, # local weights file
-               device:str='cpu', seed:int|None=None)->ModelBundle:
+def load_model(name:str, # 'lr0fm-mini-s', an open_clip architecture such as 'ViT-B-32', or a catalogue display name such as 'ViT-B/32'
+               pretrained:str|None=None, # pretrained tag (open_clip architectures and lr0fm-mini)
+               checkpoint:str|Path|None=None, # local weights file (or Hugging Face model folder for hub backbones)
+               device:str='cpu', seed:int|None=None,
+               tokenizer:str|Path|None=None # local tokenizer folder, for catalogue backbones whose tokenizer comes from Hugging Face
+              )->ModelBundle:
     "Load a model by name, whichever loader it belongs to."
-    loader = LOADERS['lr0fm-mini' if name.startswith('lr0fm-mini') else 'open_clip']
+    if name.startswith('lr0fm-mini'): loader = LOADERS['lr0fm-mini']
+    else:
+        import open_clip
+        from lr0fm.zoo import is_backbone, load_backbone, catalogue
+        known = name in open_clip.list_models()
+        if is_backbone(name) and not (known and pretrained):
+            if pretrained: raise Lr0fmError(f'{name!r} is a catalogue backbone with fixed weights; leave out the pretrained tag '
+                                            '(or pass checkpoint=FILE)')
+            return load_backbone(name, checkpoint=checkpoint, tokenizer=tokenizer, device=device, seed=seed)
+        if not known:
+            close = difflib.get_close_matches(name, list(catalogue().name), n=3, cutoff=0.4)
+            raise Lr0fmError(f"unknown model {name!r}. Closest catalogue backbones: {', '.join(close) or '(none)'}; "
+                             f"closest open_clip architectures: {_closest(name, open_clip.list_models(), 3)}. `lr0fm_models` lists the catalogue.")
+        loader = LOADERS['open_clip']
+    if tokenizer is not None: raise Lr0fmError(f'a tokenizer folder is only used by catalogue backbones, not by {name!r}')
     return loader(name, pretrained=pretrained, checkpoint=checkpoint, device=device, seed=seed)
