@@ -255,7 +255,7 @@ def write_miniature(name:str, # a benchmark dataset name
         for s, base in (('train', 100), ('test', 200)):
             rel = {meta['keys'][c]: [f'{meta["keys"][c]}/{base + 10 * c + k}' for k in range(per_class)] for c in pick}
             (d / 'meta' / f'{s}.txt').write_text(''.join(f'{r}\n' for v in rel.values() for r in v))
-            (d / 'meta' / f'{s}.json').write_text(json.dumps(rel))
+            (d / 'meta' / f'{s}.json').write_text(json.dumps({k: rel.get(k, []) for k in meta['keys']}))  # the real file has every class
             for v in rel.values():
                 for r in v: _img(d / 'images' / f'{r}.jpg', meta['keys'].index(r.split('/')[0]))
         return [(str(d / 'images' / f'{meta["keys"][c]}/{200 + 10 * c + k}.jpg'), c) for c in pick for k in range(per_class)]
@@ -450,7 +450,7 @@ def load_food101(d:Path, meta:dict, split:str='test', strict:bool=False)->ZeroSh
     _check_keys(spec, classes, meta['keys'], d / 'meta' / 'classes.txt')
     pos = {c: i for i, c in enumerate(classes)}
     if (d / 'meta' / f'{split}.txt').exists(): rel = [l.strip() for l in (d / 'meta' / f'{split}.txt').read_text().splitlines() if l.strip()]
-    else: rel = [r for v in json.loads(_need(d / 'meta' / f'{split}.json', spec, 'split file').read_text()).values() for r in v]
+    else: rel = [r for v in json.loads(_need(d / 'meta' / f'{split}.json', spec, f'split file meta/{split}.txt (or its twin)').read_text()).values() for r in v]
     return _finish(spec, [(d / 'images' / f'{r}.jpg', pos[r.split('/')[0]]) for r in rel], meta, split, strict)
 
 def sun397_name(path:str # a ClassName.txt entry, e.g. '/a/apartment_building/outdoor'
@@ -709,7 +709,8 @@ def lr0fm_datasets(root:str=None, # data folder to check (default: only list the
         print(f'{"dataset":17} {"split":27} {"expected":>9} {"classes":>7} {"templates":>9}  ' + ('status' if root else 'sources'))
         for r in rows:
             s = get_spec(r['name'])
-            status = {'ok': f'ok, {_fmt(r["images"])} images ({r["source"]})', 'size': f'PRESENT, {_fmt(r["images"])} images: count differs ({r["source"]})',
+            known = '' if r['expected'] or r['state'] != 'ok' else ', no size on record for this export'
+            status = {'ok': f'ok, {_fmt(r["images"])} images ({r["source"]}{known})', 'size': f'PRESENT, {_fmt(r["images"])} images: count differs ({r["source"]})',
                       'missing': 'MISSING', 'error': 'INCOMPLETE: ' + r['note'].split('; the layout')[0]}.get(r['state'], ', '.join(s.sources))
             print(f'{r["name"]:17} {s.split:27} {_fmt(r["expected"]):>9} {r["classes"]:>7} {r["templates"]:>9}  {status}')
         todo = [r for r in rows if r['state'] != 'ok']
