@@ -107,18 +107,20 @@ _MARKERS = {  # a file or folder that identifies each layout (relative to the da
     'imagenet-hard': ['dataset_info.json', 'dataset_dict.json', 'state.json'], 'imagenet-hard-4k': ['dataset_info.json', 'dataset_dict.json', 'state.json']}
 
 def find_dataset(name:str, # a benchmark dataset name
-                 root:str|Path # the folder holding the datasets (or the dataset's own folder)
+                 root:str|Path, # the folder holding the datasets (or the dataset's own folder)
+                 source:str|None=None # only look for this source: 'folder', 'wds' or 'hf'
                 )->tuple[str, Path]:
-    "Which source of `name` is under `root` and where: ('folder'|'hf'|'wds', path); raises `DatasetMissing` when none is."
+    "Which source of `name` is under `root` and where: ('folder'|'hf'|'hf-cache'|'wds', path); raises `DatasetMissing` when none is."
     spec, root = get_spec(name), Path(root)
     if not root.is_dir(): raise Lr0fmError(f'data root {root} does not exist or is not a folder; pass --root with the folder that holds the datasets')
+    if source not in (None, 'folder', 'wds', 'hf'): raise Lr0fmError(f"unknown source {source!r}; use 'folder', 'wds' or 'hf'")
     kind = 'hf' if spec.hf else 'folder'
     for c in [root / f for f in spec.folders] + [root]:
-        if c.is_dir() and any((c / m).exists() for m in _MARKERS[name]): return kind, c
+        if source in (None, kind) and c.is_dir() and any((c / m).exists() for m in _MARKERS[name]): return kind, c
     for w in spec.wds:
         for c in (root / w, root):
-            if c.name == w and c.is_dir(): return 'wds', c
-    if spec.hf:
+            if source in (None, 'wds') and c.name == w and c.is_dir(): return 'wds', c
+    if spec.hf and source in (None, 'hf'):
         slug = spec.hf.replace('/', '___')
         for c in (root, root / 'hub'):
             if (c / f'datasets--{spec.hf.replace("/", "--")}').is_dir() or (c / slug).is_dir(): return 'hf-cache', root
@@ -168,11 +170,12 @@ def open_dataset(name:str, # a benchmark dataset name (`benchmark_names()`)
                  root:str|Path, # the folder holding the datasets, or the dataset's own folder
                  templates=None, # None: the CLIP protocol's; 'simple': "a photo of a {}."; or a list
                  split:str|None=None, # default: the split the paper evaluated
-                 strict:bool=False # fail (instead of warn) when the split's size differs from the paper's
+                 strict:bool=False, # fail (instead of warn) when the split's size differs from the paper's
+                 source:str|None=None # 'folder', 'wds' or 'hf' to insist on one source when several are present (default: the first found)
                 )->ZeroShotDataset:
     "Open a benchmark dataset from whichever supported layout is under `root`."
     spec = get_spec(name)
-    kind, d = find_dataset(name, root)
+    kind, d = find_dataset(name, root, source)
     meta = class_meta(name, templates)
     if kind == 'wds': return globals()['load_wds'](name, d, meta, 'test' if split in (None, spec.split) else split, strict)
     if kind.startswith('hf'): return globals()['load_hf'](name, d, meta, split or spec.split, strict, from_cache=kind == 'hf-cache')
@@ -414,7 +417,8 @@ def _check_keys(spec, found:list, expected:list, where):
     if list(found) != list(expected):
         miss = [k for k in expected if k not in set(found)][:3]; extra = [k for k in found if k not in set(expected)][:3]
         raise Lr0fmError(f'{spec.title}: {where} lists {len(found)} classes, LR0.FM expects {len(expected)}'
-                         + (f' (missing {miss})' if miss else '') + (f' (unexpected {extra})' if extra else '') + f'; the layout is {spec.layout}')
+                         + (f' (missing {miss})' if miss else '') + (f' (unexpected {extra})' if extra else '') + f'; the layout is {spec.layout}. '
+                         'Download it again (lr0fm_datasets --root ... prints the steps)')
 
 def load_caltech101(d:Path, meta:dict, split:str='test', strict:bool=False, train_per_class:int=30, seed:int=1234)->ZeroShotDataset:
     "Caltech101 without BACKGROUND_Google; 'test' drops `train_per_class` random images per class (the authors' recipe), 'all' keeps all."

@@ -101,3 +101,21 @@ def test_lr0fm_eval_on_a_miniature(tmp_path):
     res = st.results()
     assert sorted(res['resolution'].astype(str)) == ['16', 'HR'] and set(res['dataset']) == {'food101'}
     assert (res['n_images'] == 6).all() and res['n_classes'].iloc[0] == 101
+
+def test_imagenet_folder_with_real_photos(tmp_path):
+    "The 1,000 real ImageNet photos of the shared sample, arranged as val/<wnid>/, are read with the labels of their labels.csv."
+    import csv
+    from lr0fm.core import shared_data_path
+    src = shared_data_path('imagenet-sample')
+    if src is None: pytest.skip('the shared ImageNet sample is not present')
+    rows = list(csv.DictReader(open(src / 'labels.csv')))
+    for r in rows:
+        (tmp_path / 'imagenet' / 'val' / r['wnid']).mkdir(parents=True, exist_ok=True)
+        os.symlink(src / r['file'], tmp_path / 'imagenet' / 'val' / r['wnid'] / r['file'])
+    ds = _open('imagenet', tmp_path)
+    assert len(ds) == len(rows) == 1000
+    want = {r['file']: int(r['label']) for r in rows}
+    assert all(want[Path(p).name] == l for p, l in ds.items)
+    assert ds.load(0).mode == 'RGB' and ds.load(0).size[0] > 16
+    from lr0fm.datasets import imagenet_wnids   # the shipped WordNet-id order agrees with the sample's own labels, all 1,000
+    assert [imagenet_wnids()[int(r['label'])] for r in rows] == [r['wnid'] for r in rows]
