@@ -1,0 +1,38 @@
+"""Catalogue checks that need no model: it joins the shipped published results, the command prints every required column,
+and reading or searching it imports no torch (the availability check does, through open_clip)."""
+import io, subprocess, sys
+from pathlib import Path
+import pandas as pd
+from lr0fm.zoo import catalogue, FAMILY_COUNTS, models_table
+
+def test_catalogue_joins_published_results():
+    from lr0fm.published import published_results
+    pub = published_results()[['model', 'family']].drop_duplicates()
+    cat = catalogue()
+    assert len(cat) == 66 and cat.family.value_counts().to_dict() == FAMILY_COUNTS
+    merged = cat.merge(pub, left_on='name', right_on='model', how='outer', indicator=True)
+    assert (merged._merge == 'both').all(), merged[merged._merge != 'both'][['name', 'model']]
+    assert (merged.family_x == merged.family_y).all()
+
+def test_catalogue_values():
+    cat = catalogue()
+    assert cat.source.str.match(r'^(open_clip|hf|url|modelscope):').all()
+    assert set(cat.loader) == {'open_clip', 'blip', 'albef', 'eva_clip_hf', 'm2_encoder'}
+    assert (cat.input_size >= 224).all() and (cat.params_m > 0).all()
+    oc = cat[cat.loader == 'open_clip']
+    assert len(oc) == 50 and oc.gflops.notna().sum() == 49  # every open_clip row but the 378-px DFN model
+    # names that say @336px/@384px/... have that input size, except the two documented mismatches
+    said = cat.name.str.extract(r'@(\d+)px')[0].dropna().astype(int)
+    odd = cat.loc[said.index][cat.loc[said.index].input_size != said].name.tolist()
+    assert sorted(odd) == ['OpenCLIP-ViT-H/14-quickgelu@336px', 'SigLIP-ViT-SO400M@336px']
+    assert (cat.loc[cat.name.isin(odd), 'mapping'] == 'uncertain').all()
+
+def test_csv_command_columns():
+    df = pd.read_csv(io.StringIO(models_table(as_csv=True)))
+    need = ['family', 'name', 'arch', 'source', 'params_m', 'gflops', 'input_size', 'pretrain_data', 'pretrain_size_m', 'finetuned', 'available']
+    assert all(c in df.columns for c in need) and len(df) == 66
+
+def test_import_without_torch():
+    r = subprocess.run([sys.executable, '-c', 'import sys, lr0fm.zoo as z; z.catalogue(); z.find_backbone("RN50"); print("torch" in sys.modules)'],
+                       capture_output=True, text=True)
+    assert r.stdout.strip() == 'False', r.stderr
