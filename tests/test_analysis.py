@@ -35,7 +35,7 @@ def test_store_report_labels_toy_everywhere(tmp_path):
     st = _store(tmp_path / 'run')
     p = write_report(st.results(), st.root, 'demo', st.skipped(), st.predictions())
     html = p.read_text()
-    assert 'Toy-model results' in html and '[toy]' in html
+    assert 'Toy-model results' in html and '[toy]' in html and 'TOY-MODEL RESULTS' in html  # banner, labels, figure captions
     for n in ['128', '64', '32', '16']:
         rc = pd.read_csv(st.root / f'robustness_{n}.csv')
         assert rc['model'].str.endswith('[toy]').all()
