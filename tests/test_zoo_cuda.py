@@ -8,13 +8,13 @@ from PIL import Image
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
 
 from lr0fm.zoo import build_tiny_open_clip, load_backbone, find_backbone
-from lr0fm.hf_models import load_blip, load_albef, tiny_blip_config, tiny_albef_config, tiny_wordpiece_tokenizer
+from lr0fm.hf_models import load_blip, load_albef, load_m2_encoder, tiny_blip_config, tiny_albef_config, tiny_m2_config, tiny_wordpiece_tokenizer
 from lr0fm.data import ZeroShotDataset
 from lr0fm.zeroshot import evaluate, _autocast
 
 TINY = ['ViT-B-32-quickgelu', 'RN50-quickgelu', 'ViT-B-16-SigLIP', 'ViT-L-14-CLIPA', 'coca_ViT-B-32', 'EVA02-B-16', 'EVA01-g-14']
 FULL = ['ViT-B/32', 'RN50x64', 'OpenCLIP-ViT-H/14-quickgelu@336px', 'MetaCLIP-ViT-B/16 (2.5B)', 'CLIPA-ViT-L/14@336px', 'SigLIP-ViT-SO400M@336px',
-        'CoCa-ViT-L/14 (laion2b_s13b_b90k)', 'EVA-02-CLIP-B/16', 'EVA-01-CLIP-g/14', 'BLIP-ViT-L/16 (129M + COCO)', 'ALBEF (14M)']
+        'CoCa-ViT-L/14 (laion2b_s13b_b90k)', 'EVA-02-CLIP-B/16', 'EVA-01-CLIP-g/14', 'BLIP-ViT-L/16 (129M + COCO)', 'ALBEF (14M)', 'M2-Encoder-1B', 'M2-Encoder-0.4B']
 
 @pytest.fixture(scope='module')
 def env(tmp_path_factory):
@@ -58,6 +58,10 @@ def test_tiny_blip_albef_on_gpu(env):
     ag = load_albef(checkpoint=d / 'albef.pt', tokenizer=tok, config=tiny_albef_config(), device='cuda')
     assert _on_gpu(ag); cos = _agree(ac, ag, 32); print(f'tiny ALBEF: cosine >= {cos:.4f}'); assert cos > 0.99
     evaluate(ag, ds, resolutions=['HR', 16], protocol='paper')
+    mc = load_m2_encoder(seed=0, tokenizer=tok, config=tiny_m2_config()); torch.save(mc.model.state_dict(), d / 'm2.pt')
+    mg = load_m2_encoder(checkpoint=d / 'm2.pt', tokenizer=tok, config=dict(heads=2, image_size=32), device='cuda')
+    assert _on_gpu(mg); cos = _agree(mc, mg, 32); print(f'tiny M2-Encoder: cosine >= {cos:.4f}'); assert cos > 0.99
+    evaluate(mg, ds, resolutions=['HR', 16], protocol='paper')
 
 def test_full_size_architectures_on_gpu(env):
     "Real configurations, random weights: build on the GPU, encode a batch at the native size, compare sizes with the catalogue."
