@@ -327,9 +327,11 @@ def write_miniature(name:str, # a benchmark dataset name
 def _mini_hf(spec, root, per_class):
     import datasets
     rows = [(l[0], list(l)) for l in ([0], [1, 2], [999], [500, 501, 502])][:max(2, per_class * 2)]
-    feats = datasets.Features(image=datasets.Image(), label=datasets.Sequence(datasets.Value('int64')), origin=datasets.Value('string'))
-    ds = datasets.Dataset.from_dict(dict(image=[Image.open(io.BytesIO(_tiny_jpeg(p))) for p, _ in rows], label=[l for _, l in rows],
-                                         origin=['imagenet_sketch'] * len(rows)), features=feats)
+    cols = dict(image=datasets.Image(), label=datasets.Sequence(datasets.Value('int64')), origin=datasets.Value('string'), english_label=datasets.Sequence(datasets.Value('string')))
+    data = dict(image=[Image.open(io.BytesIO(_tiny_jpeg(p))) for p, _ in rows], label=[l for _, l in rows], origin=['imagenet_sketch'] * len(rows),
+                english_label=[[imagenet_meta()['classnames'][x] for x in l] for _, l in rows])
+    if spec.name == 'imagenet-hard-4k': cols, data = dict(id=datasets.Value('int64'), **cols), dict(id=list(range(len(rows))), **data)  # the 4K card adds an id column
+    ds = datasets.Dataset.from_dict(data, features=datasets.Features(cols))
     ds.save_to_disk(str(root / spec.folders[0]))
     return [(f'{spec.name}/validation/{i}', tuple(l)) for i, (_, l) in enumerate(rows)]
 
