@@ -7,7 +7,7 @@ from __future__ import annotations
 import os, sys, time
 from pathlib import Path
 from fastcore.script import call_parse, Param, store_true
-from .core import Lr0fmError, get_device, run_command
+from .core import Lr0fmError, get_device, run_command, dashed_options
 from .degrade import DEFAULT_RESOLUTIONS, parse_resolutions
 from .results import ResultStore, cell_rows
 
@@ -43,28 +43,36 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
              root:str|Path|None=None, # data folder for datasets read from disk
              resolutions=DEFAULT_RESOLUTIONS, protocol:str='model', batch_size:int=32, workers:int=0,
              device:str|None=None, limit:int|None=None, seed:int|None=None, per_class:int|None=None, progress:bool=True,
-             log=print)->ResultStore:
+             log=print,
+             tokens:str|Path|None=None # an LR-TK0/VPT tokens checkpoint to evaluate the (single) model with
+            )->ResultStore:
     "Evaluate every model on every dataset into the run folder `out`, skipping the cells it already holds."
     from lr0fm.data import get_dataset
     from lr0fm.models import load_model
     from lr0fm.synthetic import DEMO_SETS
     res, store, dev = parse_resolutions(resolutions), ResultStore(out), get_device(device)
     if protocol not in ('model', 'paper'): raise Lr0fmError(f"unknown protocol {protocol!r}; use 'model' or 'paper'")
+    if tokens and len(models) != 1: raise Lr0fmError(f'a tokens checkpoint belongs to one model; {len(models)} models were given')
     dsets = [get_dataset(d, root, **({'per_class': per_class} if per_class and d in DEMO_SETS else {})) for d in datasets]
     for m in models:
         name, pretrained, checkpoint = (m, None, None) if isinstance(m, str) else tuple(m) + (None,) * (3 - len(m))
         b = load_model(name, pretrained=pretrained, checkpoint=checkpoint, device=dev, seed=seed)
+        if tokens:
+            from lr0fm.lrtk0 import load_tokens
+            b = load_tokens(tokens, b)
         if b.meta.get('toy'): log(f'{name} is an embedded TOY model: its results exercise the pipeline, they say nothing about foundation models')
         for ds in dsets: eval_cell(b, ds, store, res, protocol, batch_size, workers, limit, progress, log)
     return store
 
 # %% ../nbs/20_cli.ipynb #33617341
+@dashed_options
 @call_parse
 def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT-B-32) or an embedded lr0fm-mini-* model
                dataset:Param('dataset names (see lr0fm_datasets)', str, nargs='+')=None,
                out:str=None, # run folder to write (results.csv, predictions.parquet, skipped.csv)
                pretrained:str=None, # pretrained tag (open_clip), e.g. laion2b_s34b_b79k
                checkpoint:str=None, # local weights file instead of a tag
+               tokens:str=None, # LR-TK0 or VPT tokens checkpoint (from lr0fm_train_tk0) to evaluate the model with
                root:str=None, # data folder (or CSV file) of datasets read from disk
                resolutions:Param('resolutions: HR and/or pixel sizes', str, nargs='+')=None,
                protocol:str='model', # 'model' (the model's own preprocessing) or 'paper' (the authors' per-family pipeline)
@@ -82,7 +90,7 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
         for k, v in dict(model=model, dataset=dataset, out=out).items():
             if not v: raise Lr0fmError(f'--{k} is required (see lr0fm_eval --help)')
         st = run_eval([(model, pretrained, checkpoint)], dataset, out, root, resolutions or DEFAULT_RESOLUTIONS, protocol,
-                      batch_size, workers, device, limit, seed, per_class, not quiet)
+                      batch_size, workers, device, limit, seed, per_class, not quiet, tokens=tokens)
         if report: _report(st)
         print(f'results in {st.results_path}')
     return run_command(body, 'lr0fm_eval')
@@ -92,6 +100,7 @@ def _report(st:ResultStore, title='lr0fm zero-shot low-resolution report'):
     return write_report(st.results(), st.root, title, st.skipped())
 
 # %% ../nbs/20_cli.ipynb #04f134f4
+@dashed_options
 @call_parse
 def lr0fm_demo(out:str='demo_out', # run folder for results.csv, predictions.parquet, report.html, accuracy_vs_resolution.png
                per_class:int=30, # images per class of each demo set

@@ -10,7 +10,8 @@ from importlib.resources import files
 import numpy as np
 
 # %% auto #0
-__all__ = ['Lr0fmError', 'run_command', 'assets_path', 'shared_data_path', 'set_seed', 'get_device', 'atomic_write', 'utc_now']
+__all__ = ['Lr0fmError', 'run_command', 'undash', 'dashed_options', 'assets_path', 'shared_data_path', 'set_seed', 'get_device',
+           'atomic_write', 'utc_now']
 
 # %% ../nbs/00_core.ipynb #9fed9207
 class Lr0fmError(ValueError):
@@ -27,6 +28,31 @@ def run_command(fn, # the command's body, called with no arguments
         print(f'{prog}: error: {e}', file=sys.stderr); sys.exit(2)
     except KeyboardInterrupt:
         print(f'{prog}: interrupted; finished work is kept, run the same command again to resume', file=sys.stderr); sys.exit(130)
+
+# %% ../nbs/00_core.ipynb #1c08a69f
+def _run_as_script(frame)->bool:
+    "Whether `frame` is the top level of a file run as a program (a console script), not a notebook or a caller."
+    g = frame.f_globals if frame else {}
+    return bool(frame and frame.f_locals is g and g.get('__name__') == '__main__' and g.get('__file__')
+                and Path(g['__file__']).resolve() == Path(frame.f_code.co_filename).resolve())
+
+def undash(argv:list[str])->list[str]:
+    "Rewrite `--multi-word` option names (not values) as `--multi_word`."
+    import re
+    return [re.sub(r'^--([A-Za-z0-9]+(?:-[A-Za-z0-9]+)+)(?==|$)', lambda m: '--' + m.group(1).replace('-', '_'), a) for a in argv]
+
+def dashed_options(cmd):
+    "Let a `call_parse` command take `--multi-word` options as well as `--multi_word` ones."
+    import functools, inspect, sys
+    from fastcore.script import anno_parser
+    func = cmd.__wrapped__
+    @functools.wraps(cmd)
+    def _f(*args, **kwargs):
+        if args or kwargs or not _run_as_script(inspect.currentframe().f_back): return cmd(*args, **kwargs)
+        ns = vars(anno_parser(func).parse_args(undash(sys.argv[1:])))
+        for k in ('pdb', 'xtra'): ns.pop(k, None)
+        return func(**ns)
+    return _f
 
 # %% ../nbs/00_core.ipynb #0f6c2b10
 def assets_path(*parts:str # path components below `lr0fm/assets`
