@@ -44,16 +44,20 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
              resolutions=DEFAULT_RESOLUTIONS, protocol:str='model', batch_size:int=32, workers:int=0,
              device:str|None=None, limit:int|None=None, seed:int|None=None, per_class:int|None=None, progress:bool=True,
              log=print,
-             tokens:str|Path|None=None # an LR-TK0/VPT tokens checkpoint to evaluate the (single) model with
+             tokens:str|Path|None=None, # an LR-TK0/VPT tokens checkpoint to evaluate the (single) model with
+             templates:str|None=None # None/'clip': each dataset's CLIP templates; 'simple': only 'a photo of a {}.'
             )->ResultStore:
     "Evaluate every model on every dataset into the run folder `out`, skipping the cells it already holds."
-    from lr0fm.data import get_dataset
+    from lr0fm.data import get_dataset, DEFAULT_TEMPLATES
     from lr0fm.models import load_model
     from lr0fm.synthetic import DEMO_SETS
     res, store, dev = parse_resolutions(resolutions), ResultStore(out), get_device(device)
     if protocol not in ('model', 'paper'): raise Lr0fmError(f"unknown protocol {protocol!r}; use 'model' or 'paper'")
     if tokens and len(models) != 1: raise Lr0fmError(f'a tokens checkpoint belongs to one model; {len(models)} models were given')
+    if templates not in (None, 'clip', 'simple'): raise Lr0fmError(f"unknown templates choice {templates!r}; use 'clip' (each dataset's CLIP templates) or 'simple' ('a photo of a {{}}.')")
     dsets = [get_dataset(d, root, **({'per_class': per_class} if per_class and d in DEMO_SETS else {})) for d in datasets]
+    if templates == 'simple':  # one template; the split records it, so these rows never mix with the full-template ones
+        for ds in dsets: ds.templates, ds.split = list(DEFAULT_TEMPLATES), f'{ds.split}+simple-template'
     for m in models:
         name, pretrained, checkpoint = (m, None, None) if isinstance(m, str) else tuple(m) + (None,) * (3 - len(m))
         b = load_model(name, pretrained=pretrained, checkpoint=checkpoint, device=dev, seed=seed)
@@ -73,6 +77,7 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
                pretrained:str=None, # pretrained tag (open_clip), e.g. laion2b_s34b_b79k
                checkpoint:str=None, # local weights file instead of a tag
                tokens:str=None, # LR-TK0 or VPT tokens checkpoint (from lr0fm_train_tk0) to evaluate the model with
+               templates:str='clip', # 'clip': each dataset's CLIP prompt templates; 'simple': only 'a photo of a {}.'
                root:str=None, # data folder (or CSV file) of datasets read from disk
                resolutions:Param('resolutions: HR and/or pixel sizes', str, nargs='+')=None,
                protocol:str='model', # 'model' (the model's own preprocessing) or 'paper' (the authors' per-family pipeline)
@@ -90,14 +95,14 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
         for k, v in dict(model=model, dataset=dataset, out=out).items():
             if not v: raise Lr0fmError(f'--{k} is required (see lr0fm_eval --help)')
         st = run_eval([(model, pretrained, checkpoint)], dataset, out, root, resolutions or DEFAULT_RESOLUTIONS, protocol,
-                      batch_size, workers, device, limit, seed, per_class, not quiet, tokens=tokens)
+                      batch_size, workers, device, limit, seed, per_class, not quiet, tokens=tokens, templates=templates)
         if report: _report(st)
         print(f'results in {st.results_path}')
     return run_command(body, 'lr0fm_eval')
 
 def _report(st:ResultStore, title='lr0fm zero-shot low-resolution report'):
     from lr0fm.report import write_report
-    return write_report(st.results(), st.root, title, st.skipped())
+    return write_report(st.results(), st.root, title, st.skipped(), st.predictions())
 
 # %% ../nbs/20_cli.ipynb #04f134f4
 @dashed_options

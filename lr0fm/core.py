@@ -90,6 +90,9 @@ def get_device(device:str|None=None # 'cpu', 'cuda', 'cuda:1'; None picks cuda w
     return str(device)
 
 # %% ../nbs/00_core.ipynb #e7072b51
+def _umask()->int:
+    m = os.umask(0); os.umask(m); return m
+
 @contextlib.contextmanager
 def atomic_write(path:str|Path, # the final file
                  mode:str='w', # 'w' for text, 'wb' for bytes
@@ -99,6 +102,7 @@ def atomic_write(path:str|Path, # the final file
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, mode, **kw) as f: yield f
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)

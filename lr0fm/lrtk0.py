@@ -100,10 +100,9 @@ class LRTokens(nn.Module):
         self._hooks = []
 
     def _add(self, x, t):
-        "Add token `t` to the patch tokens of a block input."
-        s = self.spec
-        if s.batch_first: return torch.cat([x[:, :s.n_prefix], x[:, s.n_prefix:] + t.to(x.dtype)], 1)
-        return torch.cat([x[:s.n_prefix], x[s.n_prefix:] + t.to(x.dtype)[:, None]], 0)
+        "Add token `t` to the patch tokens of a block input (zero rows over the class/register tokens: one add, no copies)."
+        t = nn.functional.pad(t.to(x.dtype), (0, 0, self.spec.n_prefix, 0))
+        return x + (t if self.spec.batch_first else t[:, None])
 
     def _attach(self):
         s = self.spec

@@ -5,7 +5,8 @@ from pathlib import Path
 import pandas as pd, pytest
 
 TEMPLATES = sorted((Path(__file__).parents[1] / 'nbs' / 'experiments').glob('*.ipynb'))
-TINY = {'eval_backbone.ipynb': dict(model='lr0fm-mini-s', datasets=['demo-colours'], resolutions=['HR', 16], per_class=2)}
+TINY = {'eval_backbone.ipynb': dict(model='lr0fm-mini-s', datasets=['demo-colours'], resolutions=['HR', 16], per_class=2),
+        'train_tk0.ipynb': dict(model='lr0fm-mini-s', n_images=8, steps=2, batch_size=4, datasets=['demo-colours'], resolutions=['HR', 16], per_class=1)}
 
 
 def test_every_template_has_tiny_parameters():
@@ -23,3 +24,7 @@ def test_template_runs(template, tmp_path):
         r = pd.read_csv(tmp_path / 'run' / 'results.csv')
         assert sorted(r['resolution'].astype(str)) == ['16', 'HR'] and (r['n_images'] == 20).all()
         assert (tmp_path / 'run' / 'accuracy_vs_resolution.png').exists()
+    if template.name == 'train_tk0.ipynb':
+        r = pd.read_csv(tmp_path / 'run' / 'results.csv')
+        assert sorted(set(r['model'])) == ['lr0fm-mini-s', 'lr0fm-mini-s+LR-TK0'] and len(r) == 4
+        assert (tmp_path / 'run' / 'tokens' / 'tokens.safetensors').exists()
