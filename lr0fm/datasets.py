@@ -16,11 +16,12 @@ from .data import ZeroShotDataset, BadImage, IMG_EXTS, MIN_SIDE, DEFAULT_TEMPLAT
 
 # %% auto #0
 __all__ = ['DatasetSpec', 'registry', 'benchmark_names', 'get_spec', 'imagenet_wnids', 'resolve_templates', 'class_meta',
-           'DatasetMissing', 'prepare_steps', 'find_dataset', 'open_dataset', 'write_miniature', 'load_imagenet',
-           'load_imagenet_a', 'load_imagenet_r', 'load_imagenet_sketch', 'load_imagenet_v2', 'load_caltech101',
-           'load_dtd', 'load_food101', 'sun397_name', 'load_sun397', 'load_stanford_cars', 'load_fgvc_aircraft',
-           'load_oxford_pets', 'load_flowers102', 'load_eurosat', 'load_ucf101', 'HFImageDataset', 'load_hf',
-           'wds_shards', 'wds_index', 'WdsDataset', 'load_wds', 'download', 'dataset_status', 'lr0fm_datasets']
+           'DatasetMissing', 'prepare_steps', 'find_dataset', 'need_datasets', 'open_dataset', 'write_miniature',
+           'load_imagenet', 'load_imagenet_a', 'load_imagenet_r', 'load_imagenet_sketch', 'load_imagenet_v2',
+           'load_caltech101', 'load_dtd', 'load_food101', 'sun397_name', 'load_sun397', 'load_stanford_cars',
+           'load_fgvc_aircraft', 'load_oxford_pets', 'load_flowers102', 'load_eurosat', 'load_ucf101', 'HFImageDataset',
+           'load_hf', 'wds_shards', 'wds_index', 'WdsDataset', 'load_wds', 'download', 'dataset_status',
+           'lr0fm_datasets']
 
 # %% ../nbs/01a_datasets.ipynb #489eb23a
 @dataclass(frozen=True)
@@ -127,6 +128,12 @@ def find_dataset(name:str, # a benchmark dataset name
     raise _missing(spec, root)
 
 # %% ../nbs/01a_datasets.ipynb #a2fafc41
+def need_datasets():
+    "Import Hugging Face `datasets` (the `data` extra), or say how to install it."
+    try: import datasets
+    except ImportError: raise Lr0fmError("ImageNet-Hard and ImageNet-Hard-4K are read with Hugging Face datasets, which is not installed: pip install 'lr0fm[data]'") from None
+    return datasets
+
 def _need(path:Path, spec, what='file'):
     "`path`, or a partial-download error naming it, the expected layout and the fix."
     if not path.exists():
@@ -325,7 +332,7 @@ def write_miniature(name:str, # a benchmark dataset name
     raise Lr0fmError(f'no miniature for {name!r}')
 
 def _mini_hf(spec, root, per_class):
-    import datasets
+    datasets = need_datasets()
     rows = [(l[0], list(l)) for l in ([0], [1, 2], [999], [500, 501, 502])][:max(2, per_class * 2)]
     cols = dict(image=datasets.Image(), label=datasets.Sequence(datasets.Value('int64')), origin=datasets.Value('string'), english_label=datasets.Sequence(datasets.Value('string')))
     data = dict(image=[Image.open(io.BytesIO(_tiny_jpeg(p))) for p, _ in rows], label=[l for _, l in rows], origin=['imagenet_sketch'] * len(rows),
@@ -562,7 +569,7 @@ class HFImageDataset(ZeroShotDataset):
 
 def load_hf(name:str, d:Path, meta:dict, split:str='validation', strict:bool=False, from_cache:bool=False)->ZeroShotDataset:
     "ImageNet-Hard(-4K) from a `save_to_disk` folder, or from the Hugging Face cache under `d` with `from_cache`."
-    import datasets
+    datasets = need_datasets()
     spec = get_spec(name)
     if from_cache: hf = datasets.load_dataset(spec.hf, split=split, cache_dir=str(d))
     else:
@@ -660,7 +667,7 @@ def download(name:str, # a benchmark dataset name
     spec, root = get_spec(name), Path(root)
     root.mkdir(parents=True, exist_ok=True)
     if spec.hf:
-        import datasets
+        datasets = need_datasets()
         out = root / spec.folders[0]
         datasets.load_dataset(spec.hf, split=spec.split).save_to_disk(str(out))
         return out

@@ -91,6 +91,21 @@ def test_lr0fm_datasets_command(tmp_path):
     plain = subprocess.run([str(BIN / 'lr0fm_datasets')], capture_output=True, text=True, timeout=120)
     assert plain.returncode == 0 and 'imagenet-hard-4k' in plain.stdout and 'taesiri/imagenet-hard-4K' in plain.stdout
 
+def test_missing_data_extra_names_the_package(tmp_path, monkeypatch):
+    "Without Hugging Face `datasets` (the `data` extra) ImageNet-Hard says what to install; the command prints it on one line, no traceback."
+    write_miniature('imagenet-hard', tmp_path)
+    monkeypatch.setitem(sys.modules, 'datasets', None)      # import datasets now raises ImportError
+    from lr0fm.datasets import download, dataset_status, write_miniature as wm
+    for f in (lambda: open_dataset('imagenet-hard', tmp_path), lambda: download('imagenet-hard-4k', tmp_path), lambda: wm('imagenet-hard-4k', tmp_path / 'x')):
+        with pytest.raises(Lr0fmError, match=r"pip install 'lr0fm\[data\]'"): f()
+    r = dataset_status('imagenet-hard', tmp_path)
+    assert r['state'] == 'error' and "pip install 'lr0fm[data]'" in r['note']
+    code = ("import sys; sys.modules['datasets'] = None\n"
+            "from lr0fm.datasets import lr0fm_datasets; lr0fm_datasets(root=sys.argv[1], dataset='imagenet-hard')")
+    out = subprocess.run([sys.executable, '-c', code, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and 'Traceback' not in out.stderr, out.stderr
+    assert "INCOMPLETE" in out.stdout and "pip install 'lr0fm[data]'" in out.stdout
+
 def test_lr0fm_eval_on_a_miniature(tmp_path):
     "End to end: the embedded toy model on the Food101 miniature at HR and 16 px, through the command's own function."
     from lr0fm.cli import run_eval
