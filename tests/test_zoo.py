@@ -36,3 +36,21 @@ def test_import_without_torch():
     r = subprocess.run([sys.executable, '-c', 'import sys, lr0fm.zoo as z; z.catalogue(); z.find_backbone("RN50"); print("torch" in sys.modules)'],
                        capture_output=True, text=True)
     assert r.stdout.strip() == 'False', r.stderr
+
+def test_missing_hf_extra_names_the_package(monkeypatch):
+    "Without transformers (the `hf` extra), the catalogue, the loader and the hf loaders say which package to install."
+    import pytest
+    from lr0fm.core import Lr0fmError
+    from lr0fm.zoo import availability, find_backbone, load_backbone, catalogue_status
+    monkeypatch.setitem(sys.modules, 'transformers', None)   # import transformers now raises ImportError
+    need = 'pip install "lr0fm[hf]"'
+    for name in ('BLIP-ViT-B/16 (129M)', 'ALBEF (4M)'):
+        ok, why = availability(find_backbone(name))
+        assert not ok and need in why and 'transformers' in why, why
+        with pytest.raises(Lr0fmError, match=r'pip install "lr0fm\[hf\]"') as e: load_backbone(name, seed=0)
+        assert name in str(e.value)
+    st = catalogue_status('BLIP')
+    assert (~st.available).all() and st.why.str.contains('lr0fm[hf]', regex=False).all()
+    from lr0fm.hf_models import need_transformers, load_blip
+    for f in (need_transformers, lambda: load_blip(seed=0)):
+        with pytest.raises(Lr0fmError, match=r'pip install "lr0fm\[hf\]"'): f()
