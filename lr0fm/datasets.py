@@ -648,8 +648,16 @@ def load_wds(name:str, d:Path, meta:dict, split:str='test', strict:bool=False, o
     tf = d / 'zeroshot_classification_templates.txt'
     templates = [l.strip() for l in tf.read_text().splitlines() if l.strip()] if own_templates and tf.exists() else meta['templates']
     ds = WdsDataset(name, shards, items, names, [t.replace('{c}', '{}') for t in templates], split)
-    exp = spec.wds.get(d.name)
-    if exp and len(ds) != exp:
+    info = spec.wds.get(d.name) or {}
+    if split == 'test' and info.get('paper_split') is not True:
+        held = info.get('split') or 'a split not on record'
+        paper = f"{spec.split}{f', {spec.size:,} images' if spec.size else ''}"
+        msg = (f"{spec.title}: the export {d.name} holds {held}; that is not the paper's split ({paper}), so accuracies on it are not comparable with the paper's"
+               if info.get('paper_split') is False else f"{spec.title}: the split of the export {d.name} could not be checked against the paper's ({paper}): {held}")
+        if strict: raise Lr0fmError(msg + f'; for the paper\'s split use {spec.layout}')
+        warnings.warn(msg)
+    exp = info.get('size')
+    if split == 'test' and exp and len(ds) != exp:
         msg = f'{spec.title} ({d.name}/{split}): {len(ds):,} images where the export has {exp:,} (partial download?)'
         if strict: raise Lr0fmError(msg)
         warnings.warn(msg)
@@ -689,7 +697,7 @@ def download(name:str, # a benchmark dataset name
 def dataset_status(name:str, # a benchmark dataset name
                    root:str|Path # the data root
                   )->dict:
-    "Presence and counts of one dataset under `root`: name, state ('ok', 'size', 'missing', 'error'), source, images, expected, classes, templates, note."
+    "Presence and counts of one dataset under `root`: name, state ('ok', 'size', 'split' (an export of another split), 'unchecked' (an export whose split is unknown), 'missing', 'error'), source, images, expected, classes, templates, note."
     spec = get_spec(name)
     row = dict(name=name, title=spec.title, split=spec.split, expected=spec.size, classes=spec.classes,
                templates=len(class_meta(name)['templates']), state='missing', source='', images=None, note='')
@@ -700,7 +708,10 @@ def dataset_status(name:str, # a benchmark dataset name
             warnings.simplefilter('always')
             ds = open_dataset(name, root)
         row.update(images=len(ds), classes=ds.n_classes, state='size' if w else 'ok', note='; '.join(str(x.message) for x in w))
-        if kind == 'wds': row['expected'] = spec.wds.get(d.name)
+        if kind == 'wds':
+            info = spec.wds.get(d.name) or {}
+            row.update(expected=info.get('size'), export_split=info.get('split'))
+            if info.get('paper_split') is not True: row['state'] = 'split' if info.get('paper_split') is False else 'unchecked'
     except DatasetMissing: pass
     except Lr0fmError as e: row.update(state='error', note=str(e))
     return row
@@ -724,6 +735,8 @@ def lr0fm_datasets(root:str=None, # data folder to check (default: only list the
             s = get_spec(r['name'])
             known = '' if r['expected'] or r['state'] != 'ok' else ', no size on record for this export'
             status = {'ok': f'ok, {_fmt(r["images"])} images ({r["source"]}{known})', 'size': f'PRESENT, {_fmt(r["images"])} images: count differs ({r["source"]})',
+                      'split': f'PRESENT, {_fmt(r["images"])} images: not the paper\'s split, the export holds {r.get("export_split", "?").split(" (")[0]} ({r["source"]})',
+                      'unchecked': f'PRESENT, {_fmt(r["images"])} images: split not checked against the paper\'s ({r["source"]})',
                       'missing': 'MISSING', 'error': 'INCOMPLETE: ' + r['note'].split('; the layout')[0]}.get(r['state'], ', '.join(s.sources))
             print(f'{r["name"]:17} {s.split:27} {_fmt(r["expected"]):>9} {r["classes"]:>7} {r["templates"]:>9}  {status}')
         todo = [r for r in rows if r['state'] != 'ok']

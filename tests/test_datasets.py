@@ -79,13 +79,29 @@ def test_wrong_root_and_missing_dataset(tmp_path):
     with pytest.raises(Lr0fmError, match='does not exist'): open_dataset('dtd', tmp_path / 'nope')
     with pytest.raises(Lr0fmError, match=r"(?s)not found under .*expected .*dtd/dtd/\{images.*torchvision.datasets.DTD"): open_dataset('dtd', tmp_path)
 
+@pytest.mark.parametrize('name,export,paper', [('sun397', 'wds_sun397', False), ('caltech101', 'wds_vtab-caltech101', False), ('eurosat', 'wds_vtab-eurosat', False),
+                                               ('ucf101', 'wds_ucf101', None), ('oxford-pets', 'wds_vtab-pets', True)])
+def test_export_of_another_split_warns(name, export, paper, tmp_path):
+    "A webdataset export holding another split than the paper's is read with a warning naming the split it holds; strict refuses it."
+    write_miniature(name, tmp_path, 'wds')
+    assert (tmp_path / export).is_dir() and get_spec(name).wds[export]['paper_split'] is paper
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter('always'); open_dataset(name, tmp_path)
+    msgs = ' | '.join(str(x.message) for x in w)
+    if paper is False: assert f"the export {export} holds {get_spec(name).wds[export]['split']}; that is not the paper's split" in msgs
+    elif paper is None: assert f'the split of the export {export} could not be checked' in msgs
+    else: assert 'split' not in msgs
+    if paper is not True:
+        with pytest.raises(Lr0fmError, match='split'): open_dataset(name, tmp_path, strict=True)
+
 def test_lr0fm_datasets_command(tmp_path):
     write_miniature('dtd', tmp_path); write_miniature('eurosat', tmp_path, 'wds')
     r = subprocess.run([str(BIN / 'lr0fm_datasets'), '--root', str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     lines = {l.split()[0]: l for l in r.stdout.splitlines() if l.strip()}
-    assert 'PRESENT, 6 images: count differs' in lines['dtd'] and 'wds: ' in lines['eurosat'] and 'MISSING' in lines['imagenet']
-    assert "tar -xf imagenet-a.tar -C " + str(tmp_path) in r.stdout and '1 of 17 datasets present' in r.stdout   # the EuroSAT export (no size on record) counts
+    assert 'PRESENT, 6 images: count differs' in lines['dtd'] and 'MISSING' in lines['imagenet']
+    assert "not the paper's split, the export holds VTAB test" in lines['eurosat'] and 'wds: ' in lines['eurosat']   # the VTAB EuroSAT export
+    assert "tar -xf imagenet-a.tar -C " + str(tmp_path) in r.stdout and '0 of 17 datasets present' in r.stdout   # neither counts as the paper's data
     bad = subprocess.run([str(BIN / 'lr0fm_datasets'), '--root', str(tmp_path / 'nope')], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.strip().count('\n') == 0 and 'does not exist' in bad.stderr
     plain = subprocess.run([str(BIN / 'lr0fm_datasets')], capture_output=True, text=True, timeout=120)
