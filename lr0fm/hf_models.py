@@ -13,11 +13,11 @@ from .models import ModelBundle
 
 # %% auto #0
 __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'BLIP_SIZES', 'ALBEF_BASE', 'M2_HEADS', 'M2_CONFIGS', 'need_transformers',
-           'HFTextTokenizer', 'load_tokenizer', 'tiny_wordpiece_tokenizer', 'squash_preprocess', 'crop_preprocess',
-           'read_state_dict', 'load_checked', 'BlipITC', 'blip_config', 'blip_original_to_hf', 'resample_pos_embed',
-           'load_blip', 'tiny_blip_config', 'ALBEFContrastive', 'albef_state_dict', 'load_albef', 'tiny_albef_config',
-           'RemoteCLIP', 'load_eva_clip_hf', 'M2Encoder', 'm2_state_dict', 'load_m2_encoder', 'tiny_m2_config',
-           'load_catalogue_row']
+           'from_pretrained_on', 'HFTextTokenizer', 'load_tokenizer', 'tiny_wordpiece_tokenizer', 'squash_preprocess',
+           'crop_preprocess', 'read_state_dict', 'load_checked', 'BlipITC', 'blip_config', 'blip_original_to_hf',
+           'resample_pos_embed', 'load_blip', 'tiny_blip_config', 'ALBEFContrastive', 'albef_state_dict', 'load_albef',
+           'tiny_albef_config', 'RemoteCLIP', 'load_eva_clip_hf', 'M2Encoder', 'm2_state_dict', 'load_m2_encoder',
+           'tiny_m2_config', 'load_catalogue_row']
 
 # %% ../nbs/03b_hf_models.ipynb #ca526b3e
 OPENAI_MEAN, OPENAI_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
@@ -27,6 +27,15 @@ def need_transformers():
     try: import transformers
     except ImportError: raise Lr0fmError('this model needs Hugging Face transformers: pip install "lr0fm[hf]"') from None
     return transformers
+
+def from_pretrained_on(cls, # a transformers model class (or AutoModel)
+                       src:str, # a Hugging Face id or model folder
+                       device:str='cpu', **kw):
+    "`cls.from_pretrained(src)` with the weights loaded straight onto `device` (`device_map`), never through a CPU copy; transformers 4.x without accelerate cannot, and loads on the CPU, then moves."
+    try: return cls.from_pretrained(src, device_map=str(torch.device(device)), **kw)
+    except (ImportError, ValueError) as e:
+        if 'accelerate' not in str(e): raise
+    return cls.from_pretrained(src, **kw).to(device)
 
 class HFTextTokenizer:
     "A Hugging Face tokenizer as a callable from texts to a padded LongTensor of ids."
@@ -196,11 +205,10 @@ def load_blip(arch:str|dict='BLIP-ViT-B-16', # 'BLIP-ViT-B-16', 'BLIP-ViT-L-16',
     label = arch if isinstance(arch, str) else 'BLIP (custom config)'
     if checkpoint is not None and Path(checkpoint).is_dir():
         if not (Path(checkpoint) / 'config.json').exists(): raise Lr0fmError(f'{checkpoint} is a folder without config.json; pass a Hugging Face model folder or a weights file')
-        try: net = BlipForImageTextRetrieval.from_pretrained(str(checkpoint))
+        try: net = from_pretrained_on(BlipForImageTextRetrieval, str(checkpoint), device)
         except Exception as e: raise Lr0fmError(f'{checkpoint} is not a BLIP retrieval model ({type(e).__name__}: {str(e).splitlines()[0]})') from None
-        net = net.to(device)
     elif checkpoint is None and seed is None and hub_id:
-        try: net = BlipForImageTextRetrieval.from_pretrained(hub_id).to(device)
+        try: net = from_pretrained_on(BlipForImageTextRetrieval, hub_id, device)
         except Exception as e: raise Lr0fmError(f'could not fetch {hub_id} ({type(e).__name__}). Without network access download it elsewhere '
                                                 '(save_pretrained) and pass checkpoint=DIR.') from None
     else:
@@ -338,7 +346,7 @@ def load_eva_clip_hf(checkpoint:str|Path|None=None, # a local copy of the model 
     src = str(checkpoint) if checkpoint is not None else hub_id
     if checkpoint is not None and not Path(checkpoint).is_dir(): raise Lr0fmError(f'{name}: checkpoint must be the model folder (config.json, code and weights), not {checkpoint}')
     dtype = torch.float16 if str(device).startswith('cuda') else torch.float32
-    try: net = AutoModel.from_pretrained(src, trust_remote_code=True, torch_dtype=dtype).to(device).eval()
+    try: net = from_pretrained_on(AutoModel, src, device, trust_remote_code=True, torch_dtype=dtype).eval()
     except Exception as e:
         raise Lr0fmError(f'{name}: could not load {src} ({type(e).__name__}: {str(e).splitlines()[0][:200]}). Without network access '
                          f'download {hub_id} elsewhere and pass checkpoint=DIR.') from None
