@@ -54,3 +54,22 @@ def test_missing_hf_extra_names_the_package(monkeypatch):
     from lr0fm.hf_models import need_transformers, load_blip
     for f in (need_transformers, lambda: load_blip(seed=0)):
         with pytest.raises(Lr0fmError, match=r'pip install "lr0fm\[hf\]"'): f()
+
+def test_counted_gflops_reproduce():
+    "The GFLOPs filled in for the non-open_clip rows: torch's FlopCounterMode on meta-device builds (image tower; ALBEF/BLIP image side only, cheap)."
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+    from lr0fm import hf_models as H
+    cat = catalogue()
+    rest = cat[cat.loader != 'open_clip']
+    assert rest.gflops.isna().tolist() == (rest.name == 'EVA-CLIP-8B').tolist()          # all but EVA-CLIP-8B (remote code)
+    got = rest.dropna(subset=['gflops'])
+    assert ((got.image_gflops + got.text_gflops - got.gflops).abs() < 0.015).all()
+    def image_gflops(m, size):
+        fc = FlopCounterMode(display=False)
+        with fc, torch.no_grad(): m.encode_image(torch.ones(1, 3, size, size, device='meta'))
+        return round(fc.get_total_flops() / 1e9, 2)
+    with torch.device('meta'):
+        m2, albef = H.M2Encoder(**H.M2_CONFIGS['M2-Encoder-1B']), H.ALBEFContrastive(**H.ALBEF_BASE)
+    got = {'M2-Encoder-1B': image_gflops(m2, 224), 'ALBEF (4M)': image_gflops(albef, 384)}
+    for name, g in got.items(): assert cat.set_index('name').loc[name, 'image_gflops'] == g, (name, g)
