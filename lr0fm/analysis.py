@@ -26,14 +26,16 @@ __all__ = ['META_COLUMNS', 'model_metadata', 'with_metadata', 'plot_family_accur
 META_COLUMNS = ['family', 'name', 'params_m', 'gflops', 'input_size', 'vision', 'pretrain_data', 'pretrain_size_m', 'finetuned']
 
 def model_metadata()->pd.DataFrame:
-    "The model catalogue (lr0fm/assets/models.csv): size, GFLOPs, input size, pre-training data and fine-tuning per backbone."
+    "The model catalogue (lr0fm/assets/models.csv): size, GFLOPs, input size, pre-training data and fine-tuning per backbone; `params_nominal` marks a size taken from the model's name, not counted."
     p = assets_path('models.csv')
     if not p.exists(): raise Lr0fmError(f'{p} is missing: the model catalogue ships with lr0fm; reinstall the package')
     m = pd.read_csv(p)
     miss = [c for c in META_COLUMNS if c not in m]
     if miss: raise Lr0fmError(f'{p} lacks the column(s) {miss} that the analyses need')
+    src = m['size_source'].astype(str) if 'size_source' in m else pd.Series('', index=m.index)
     m = m[META_COLUMNS].copy()
     m['finetuned'] = m['finetuned'].astype(str).str.lower().eq('true')
+    m['params_nominal'] = src.str.contains(r'params:\s*nominal', case=False, regex=True) & m['params_m'].notna()
     return m.assign(key=m['name'].map(name_key))
 
 def with_metadata(scores:pd.DataFrame # one row per model, a `model` column
@@ -123,15 +125,21 @@ def _spear(x, y)->float:
 
 def plot_size_robustness(s:pd.DataFrame, # output of `scores_with_metadata`
                          path:str|Path|None=None):
-    "Fig. 5 right: WAR-16 against model size (dot size: GFLOPs) and pre-training data size (dot size: parameters)."
+    "Fig. 5 right: WAR-16 against model size (dot size: GFLOPs) and pre-training data size (dot size: parameters); nominal sizes are hollow squares, left out of the size correlation."
     import matplotlib.pyplot as plt, seaborn as sns
+    nom = s['params_nominal'].fillna(False).astype(bool) if 'params_nominal' in s else pd.Series(False, index=s.index)
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
     for ax, x, size, lab in [(axes[0], 'params_m', 'gflops', 'parameters (M)'), (axes[1], 'pretrain_size_m', 'params_m', 'pre-training image-text pairs (M)')]:
-        d = s.dropna(subset=[x])
+        d = s[~nom].dropna(subset=[x]) if x == 'params_m' else s.dropna(subset=[x])
         sns.scatterplot(data=d, x=x, y='WAR', hue='family', size=size, style='vision', markers={'ViT': 'o', 'ResNet': '*'},
                         sizes=(20, 300), ax=ax, legend=ax is axes[1])
-        ax.set(xscale='log', xlabel=lab + ', log scale', ylabel='WAR-16 (%)',
-               title=f'WAR-16 vs {lab.split(" (")[0]}: Spearman {_spear(d[x].to_numpy(float), d["WAR"].to_numpy(float)):.2f}, n = {len(d)}')
+        title = f'WAR-16 vs {lab.split(" (")[0]}: Spearman {_spear(d[x].to_numpy(float), d["WAR"].to_numpy(float)):.2f}, n = {len(d)}'
+        if x == 'params_m' and nom.any():
+            dn = s[nom].dropna(subset=[x])
+            ax.scatter(dn[x], dn['WAR'], marker='s', s=90, facecolors='none', edgecolors='k', label='nominal size')
+            for _, r in dn.iterrows(): ax.annotate(f"{r['model']} (nominal size)", (r[x], r['WAR']), fontsize=7, xytext=(-4, 6), textcoords='offset points', ha='right')
+            title += f'\n(counted sizes only; {len(dn)} nominal size(s), hollow square, left out)'
+        ax.set(xscale='log', xlabel=lab + ', log scale', ylabel='WAR-16 (%)', title=title)
     axes[1].legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc='upper left')
     fig.tight_layout()
     return _save(fig, path)
@@ -149,8 +157,10 @@ def plot_data_source(s:pd.DataFrame, sources:tuple=('DataComp-1B', 'LAION-2B'), 
     return _save(fig, path)
 
 def size_buckets(s:pd.DataFrame, gap:float=30.0)->pd.Series:
-    "Bucket label per model: sorted by parameters, a new bucket starts after a jump of more than `gap` M."
-    d = s.dropna(subset=['params_m']).sort_values('params_m')
+    "Bucket label per model: sorted by parameters, a new bucket starts after a jump of more than `gap` M (nominal sizes get no bucket)."
+    d = s.dropna(subset=['params_m'])
+    if 'params_nominal' in d: d = d[~d['params_nominal'].fillna(False).astype(bool)]
+    d = d.sort_values('params_m')
     b = (d['params_m'].diff() > gap).cumsum()
     lab = d.groupby(b)['params_m'].transform(lambda p: f'{p.min():.0f}–{p.max():.0f}M' if p.max() - p.min() > 1 else f'{p.min():.0f}M')
     return lab.reindex(s.index)
@@ -175,9 +185,9 @@ def finetune_pairs(table:pd.DataFrame, res=16, weights:dict|None=None)->pd.DataF
     rob = robustness(table, res)
     G, g = wide(rob, 'Gamma') * 100, wide(rob, 'gamma') * 100
     sc = pd.DataFrame({'WAR': s['WAR']})
-    for d in ('eurosat', 'aircraft'):
+    for d in ('eurosat', 'fgvc-aircraft'):
         if d in G: sc[f'Gamma_{d}'] = G[d]
-    if 'aircraft' in g: sc['gamma_aircraft'] = g['aircraft']
+    if 'fgvc-aircraft' in g: sc['gamma_fgvc-aircraft'] = g['fgvc-aircraft']
     rows = []
     for m in s.index[s['finetuned']]:
         base = re.sub(r'\s*\+[^)]*\)', ')', m)
@@ -374,7 +384,7 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
     try: s = scores_with_metadata(t, n0, weights) if n0 and weights else pd.DataFrame()
     except Lr0fmError: s = pd.DataFrame()
     if 'family' in t and len(s) >= 10:
-        _fig(rep, out, 'size_vs_robustness.png', plot_size_robustness, s, caption='Fig. 5 right: WAR vs parameters (dot size GFLOPs) and vs pre-training data size (dot size parameters).', toy=toy)
+        _fig(rep, out, 'size_vs_robustness.png', plot_size_robustness, s, caption='Fig. 5 right: WAR vs parameters (dot size GFLOPs) and vs pre-training data size (dot size parameters). Hollow squares: nominal sizes (read off the model name, not counted), left out of the Spearman correlation.', toy=toy)
         if s['pretrain_data'].isin(['DataComp-1B']).any() and s['pretrain_data'].isin(['LAION-2B']).any():
             _fig(rep, out, 'datacomp_vs_laion.png', plot_data_source, s, caption='Fig. 6 left: DataComp-1B vs LAION-2B.', toy=toy)
         _fig(rep, out, 'size_buckets.png', plot_size_buckets, s, caption='Fig. 6 middle: families at equal size.', toy=toy)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse, store_true
 from .core import Lr0fmError, assets_path, atomic_write, run_command, utc_now
-from .metrics import ALPHA, canonical_dataset, norm_resolution, rank_correlation, robustness, wide
+from .metrics import ALPHA, canonical_dataset, dataset_table, norm_resolution, rank_correlation, robustness, wide
 
 # %% auto #0
 __all__ = ['WEIGHT_BOUNDS', 'published_weights', 'objective_coefficients', 'load_weights', 'objective', 'gamma_table',
@@ -91,7 +91,9 @@ def optimise_weights(table:pd.DataFrame, # tidy accuracy table (percent) with ev
     if trials < 1: raise Lr0fmError(f'--trials must be at least 1 (got {trials})')
     bounds = tuple(bounds or WEIGHT_BOUNDS); coefs = coefs or objective_coefficients()
     if not (0 < bounds[0] < bounds[1]): raise Lr0fmError(f'weight bounds {bounds} must satisfy 0 < low < high')
-    G = gamma_table(table, res, alpha); ds = list(G.columns)
+    G = gamma_table(table, res, alpha)
+    order = dataset_table()['name'].tolist()  # parameters in the paper's dataset order, whatever the names sort to
+    ds = [d for d in order if d in G.columns] + [d for d in G.columns if d not in order]
     pub = published_weights()
     pub_obj = objective(G, pub, coefs) if all(d in pub for d in ds) else float('nan')
     from ax.api.client import Client

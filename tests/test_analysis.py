@@ -77,3 +77,43 @@ def test_lr0fm_report_with_weights_file(tmp_path):
     rc = pd.read_csv(tmp_path / 'rep' / 'robustness_16.csv')
     assert rc['WAR'].notna().all()
     assert set(pd.read_csv(tmp_path / 'rep' / 'bootstrap_16.csv')['metric']) == {'ACC', 'SAR', 'WAR'}
+
+
+def test_lr0fm_report_published_merged_with_store(tmp_path):
+    """--published --results: the 66 published backbones and the store's toy model on the datasets they share."""
+    rows = []
+    for ds, n_cls, hr in [('imagenet', 1000, 0.30), ('eurosat', 10, 0.60)]:
+        for ri, r in enumerate(RES):
+            rows.append(dict(model='lr0fm-mini-s', pretrained='builtin', dataset=ds, split='test', protocol='squash', resolution=r,
+                             n_images=100, n_classes=n_cls, top1=hr * (1 - 0.2 * ri), top5=min(1.0, 2 * hr), n_skipped=0, toy=True))
+    st = ResultStore(tmp_path / 'run')
+    st.add(rows)
+    r = _cmd('lr0fm_report', '--published', '--results', st.root, '--out', tmp_path / 'rep', '--n_boot', 20)
+    assert r.returncode == 0, r.stderr
+    rc = pd.read_csv(tmp_path / 'rep' / 'robustness_16.csv')
+    assert len(rc) == 67 and rc['model'].is_unique
+    toy = rc[rc['model'].str.contains('lr0fm-mini-s')]
+    assert toy['model'].tolist() == ['lr0fm-mini-s (builtin) [toy]']  # the store's model, labelled toy
+    assert (~rc['model'].str.endswith('[toy]')).sum() == 66  # the published backbones, not labelled toy
+    # only the shared datasets, with a value for every model
+    assert sorted(c for c in rc.columns if c.startswith('Gamma_')) == ['Gamma_eurosat', 'Gamma_imagenet']
+    assert sorted(c for c in rc.columns if c.startswith('gamma_')) == ['gamma_eurosat', 'gamma_imagenet']
+    assert rc[['SAR', 'WAR', 'ACC', 'gamma_imagenet', 'Gamma_imagenet', 'gamma_eurosat', 'Gamma_eurosat']].notna().all().all()
+    t = toy.iloc[0]
+    assert t['gamma_imagenet'] == pytest.approx(100 * 0.2 / 1.0)  # A_16 / A_HR = 0.06 / 0.30
+    assert t['ACC'] == pytest.approx(100 * (0.06 + 0.12) / 2)
+    pub = rc.set_index('model').loc['ViT-B/32']
+    assert 0 < pub['Gamma_eurosat'] < 100 and 0 < pub['gamma_imagenet'] < 100
+    html = (tmp_path / 'rep' / 'report.html').read_text()
+    assert '[toy]' in html and 'TOY-MODEL RESULTS' in html
+
+
+def test_published_weights_use_lr0fm_datasets_names():
+    """weights.json keys and the gamma_/Gamma_ columns name datasets as lr0fm_datasets does."""
+    import lr0fm.datasets
+    from lr0fm.metrics import dataset_table
+    from lr0fm.weights import published_weights, objective_coefficients
+    names = set(lr0fm.datasets.benchmark_names())
+    assert set(published_weights()) <= names
+    assert set(objective_coefficients()) <= names
+    assert set(dataset_table()['name']) == names
