@@ -14,9 +14,9 @@ def _top1(bundle, ds):
 def test_lr_tokens_raise_16px_on_toy_model(tmp_path):
     torch.manual_seed(0)
     base = load_model('lr0fm-mini-s')
-    ds = procedural_dataset('demo-colour-texture', per_class=20)
+    ds = procedural_dataset('demo-colour-texture', per_class=30)
     before = _top1(base, ds)
-    tb, log = train_tokens(base, ProceduralSource(4800, 224, 0), tmp_path, steps=150, batch_size=32, lr=2e-3, seed=0,
+    tb, log = train_tokens(base, ProceduralSource(4800, 224, 0), tmp_path, steps=150, batch_size=32, lr=1.5e-3, seed=0,
                            heldout=False, progress=False, log=lambda m: None)
     after = _top1(tb, ds)
     print(f'TOY model lr0fm-mini-s, demo-colour-texture top-1 %: base {before}, LR-TK0 {after}')
