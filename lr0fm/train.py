@@ -10,10 +10,10 @@ import numpy as np
 import torch
 from PIL import Image
 import torch.nn.functional as F
-from fastcore.script import call_parse, Param, store_true
-from .core import Lr0fmError, atomic_write, set_seed, get_device, run_command, utc_now, dashed_options
+from fastcore.script import call_parse, store_true
+from .core import Lr0fmError, atomic_write, get_device, run_command, utc_now, dashed_options
 from .data import IMG_EXTS, load_image, BadImage
-from .lrtk0 import LRTokens, METHOD_LABEL, vit_spec, save_tokens, read_tokens_file, with_tokens
+from .lrtk0 import LRTokens, METHOD_LABEL, vit_spec, save_tokens, with_tokens
 
 # %% auto #0
 __all__ = ['BUCKETS', 'ProceduralSource', 'FolderSource', 'multiscale_views', 'info_nce', 'distill_loss', 'train_tokens',
@@ -191,7 +191,6 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
         sd = dict(step=step, tokens={k: v.detach().cpu() for k, v in tokens.tokens.items()}, logit_scale=tokens.logit_scale.detach().cpu(),
                   optimizer=opt.state_dict(), scheduler=sched.state_dict())
         tmp = state_f.with_name(f'.{state_f.name}.tmp'); torch.save(sd, tmp); tmp.replace(state_f)
-        import pandas as pd
         with atomic_write(log_f) as f: pd.DataFrame(hist).to_csv(f, index=False)
     if start >= steps:
         log(f'{out} already finished {steps} steps'); return with_tokens(bundle, tokens), pd.DataFrame(hist)
