@@ -354,8 +354,10 @@ def load_eva_clip_hf(checkpoint:str|Path|None=None, # a local copy of the model 
         raise Lr0fmError(f'{src} is not an EVA-CLIP model (it has no encode_image / encode_text)')
     tok = load_tokenizer(tokenizer, 'openai/clip-vit-large-patch14', 'CLIP')
     model = RemoteCLIP(net).to(device).eval()
-    return ModelBundle(model, crop_preprocess(size), HFTextTokenizer(tok, max_length=77),
-                       _meta(model, name, Path(src).name, family, size, 'shortest', _weights_id(checkpoint, f'hf:{hub_id}', None)))
+    b = ModelBundle(model, crop_preprocess(size), HFTextTokenizer(tok, max_length=77),
+                    _meta(model, name, Path(src).name, family, size, 'shortest', _weights_id(checkpoint, f'hf:{hub_id}', None)))
+    b.meta['amp_dtype'] = 'float16'  # loaded in float16 on GPU: compute in the same precision
+    return b
 
 # %% ../nbs/03b_hf_models.ipynb #2466449b
 class _Multiway(nn.Module):

@@ -128,7 +128,9 @@ def _meta_from(model, name, pretrained, family, **extra)->dict:
     import open_clip
     cfg = open_clip.get_model_preprocess_cfg(model)
     size = cfg.get('size', 224); size = size if isinstance(size, int) else size[0]
-    return dict(name=name, pretrained=pretrained, family=family, input_size=int(size),
+    # the half precision a model was released in, where known: OpenAI's CLIP weights are float16; others default to bfloat16 on GPU
+    amp = 'float16' if str(pretrained).lower() == 'openai' else None
+    return dict(name=name, pretrained=pretrained, family=family, input_size=int(size), amp_dtype=amp,
                 mean=tuple(cfg.get('mean', open_clip.OPENAI_DATASET_MEAN)), std=tuple(cfg.get('std', open_clip.OPENAI_DATASET_STD)),
                 interpolation=cfg.get('interpolation', 'bicubic'), resize_mode=cfg.get('resize_mode', 'shortest'),
                 n_params=sum(p.numel() for p in model.parameters()), toy=False, **extra)

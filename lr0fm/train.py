@@ -181,7 +181,7 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
     def heldout_loss():
         if heldout is False or heldout is None: return float('nan')
         g, tot = torch.Generator().manual_seed(seed + 1), []
-        with torch.no_grad(), _autocast(bundle.device):
+        with torch.no_grad(), _autocast(bundle.device, bundle.meta.get('amp_dtype')):
             for i in range(0, len(heldout), batch_size):
                 v = multiscale_views(heldout[i:i + batch_size].to(bundle.device), mean, std_, g)
                 if len(v) > 1: tot.append(distill_loss(model, tokens, v)[0].item())
@@ -205,7 +205,7 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
         skipped += bad
         if x is not None and len(x) >= 2:
             views = multiscale_views(x.to(bundle.device), mean, std_, torch.Generator().manual_seed(seed * 1_000_003 + step))
-            with _autocast(bundle.device): loss, terms = distill_loss(model, tokens, views)
+            with _autocast(bundle.device, bundle.meta.get('amp_dtype')): loss, terms = distill_loss(model, tokens, views)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
             with torch.no_grad(): tokens.logit_scale.clamp_(0, math.log(100))
             run.append(loss.item())

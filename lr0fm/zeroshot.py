@@ -14,7 +14,7 @@ from .data import BadImage, ZeroShotDataset, check_templates
 from .degrade import DEFAULT_RESOLUTIONS, parse_resolutions, res_label, lr_transform, resize_mode_for, make_views
 
 # %% auto #0
-__all__ = ['classifier_digest', 'build_classifier', 'EvalResult', 'evaluate']
+__all__ = ['AMP_DTYPES', 'classifier_digest', 'build_classifier', 'EvalResult', 'evaluate']
 
 # %% ../nbs/04_zeroshot.ipynb #e50df15b
 _CLASSIFIERS:dict = {}  # in-memory cache: digest -> (weak reference to the model, (C, D) tensor)
@@ -24,11 +24,15 @@ def classifier_digest(bundle, classnames:list[str], templates:list[str])->str:
     ident = [bundle.meta.get(k) for k in ('name', 'pretrained', 'family', 'weights_id')]
     return hashlib.sha1(json.dumps([ident, list(classnames), list(templates)]).encode()).hexdigest()[:16]
 
-def _autocast(device):
-    "Half precision on GPU (bfloat16 where supported), nothing on CPU."
+AMP_DTYPES = ('bfloat16', 'float16')
+
+def _autocast(device, dtype:str|None=None):
+    "Half precision on GPU: the model's intended `dtype` ('float16'/'bfloat16'), else bfloat16 where supported; nothing on CPU."
+    if dtype is not None and dtype not in AMP_DTYPES: raise Lr0fmError(f'unknown half precision {dtype!r}; use one of {AMP_DTYPES}')
     dev = torch.device(device)
     if dev.type != 'cuda': return contextlib.nullcontext()
-    return torch.autocast('cuda', dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+    if dtype is None: dtype = 'bfloat16' if torch.cuda.is_bf16_supported() else 'float16'
+    return torch.autocast('cuda', dtype=getattr(torch, dtype))
 
 def build_classifier(bundle, # a `ModelBundle`
                      classnames:list[str], # one name per class, in label order
@@ -51,7 +55,7 @@ def build_classifier(bundle, # a `ModelBundle`
     else:
         prompts = [t.format(c) for c in classnames for t in templates]
         feats = []
-        with torch.no_grad(), _autocast(bundle.device):
+        with torch.no_grad(), _autocast(bundle.device, bundle.meta.get('amp_dtype')):
             for i in range(0, len(prompts), batch_size):
                 feats.append(bundle.encode_text(bundle.tokenizer(prompts[i:i + batch_size]).to(bundle.device)))
         f = torch.cat(feats).float().view(len(classnames), len(templates), -1)
@@ -122,7 +126,7 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.models.load_model`
         dl = tqdm(dl, desc=f'{bundle.name} / {ds.name}', unit='batch')
     k, scale = min(5, ds.n_classes), bundle.logit_scale
     ids, preds, skipped = [], [], []
-    with torch.no_grad(), _autocast(bundle.device):
+    with torch.no_grad(), _autocast(bundle.device, bundle.meta.get('amp_dtype')):
         for bi, views, bad in dl:
             skipped += [dict(image_id=ds.image_id(i), reason=r) for i, r in bad]
             if views is None: continue
