@@ -10,8 +10,8 @@ from importlib.resources import files
 import numpy as np
 
 # %% auto #0
-__all__ = ['Lr0fmError', 'run_command', 'undash', 'dashed_options', 'assets_path', 'shared_data_path', 'set_seed', 'get_device',
-           'atomic_write', 'utc_now']
+__all__ = ['Lr0fmError', 'run_command', 'undash', 'dashed_options', 'assets_path', 'shared_data_path', 'set_seed',
+           'warmup_cosine', 'get_device', 'atomic_write', 'utc_now']
 
 # %% ../nbs/00_core.ipynb #9fed9207
 class Lr0fmError(ValueError):
@@ -78,6 +78,14 @@ def set_seed(seed:int # seed for python, numpy and torch
     random.seed(seed); np.random.seed(seed)
     import torch
     torch.manual_seed(seed)
+
+# %% ../nbs/00_core.ipynb #b14bdd0d
+def warmup_cosine(warmup:int, # steps of linear warm-up
+                  steps:int # total steps; the factor reaches 0 at the last
+                 ):
+    "Learning-rate factor per step for `torch.optim.lr_scheduler.LambdaLR`: linear warm-up, then cosine decay to zero."
+    import math
+    return lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, steps - warmup)))
 
 # %% ../nbs/00_core.ipynb #5b8ac82c
 def get_device(device:str|None=None # 'cpu', 'cuda', 'cuda:1'; None picks cuda when available

@@ -8,7 +8,7 @@ import json, math, time
 from pathlib import Path
 import numpy as np
 import torch
-from .core import assets_path, atomic_write, set_seed
+from .core import assets_path, atomic_write, set_seed, warmup_cosine
 from .synthetic import (COLOURS, SHAPES, TEXTURES, SIZES, POSITION_WORDS, PREFIXES, NOUNS, DEMO_SETS, caption_pairs,
                              training_scene, render, caption)
 from .models import CompactTokenizer, load_mini, mini_tokenizer, MINI_DIR
@@ -100,7 +100,7 @@ def train_mini(name:str, # a key of MINI_ARCHS
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and 'embedding' not in n]
     rest = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and 'embedding' not in n)]
     opt = torch.optim.AdamW([dict(params=decay, weight_decay=weight_decay), dict(params=rest, weight_decay=0.)], lr=lr, betas=(0.9, 0.98), eps=1e-6)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, steps - warmup))))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(warmup, steps))
     loss_fn, t0, hist = ClipLoss(), time.time(), []
     def save(path):
         sd = {k: v.detach().half().contiguous() for k, v in model.state_dict().items()}

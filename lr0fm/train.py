@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 import torch.nn.functional as F
 from fastcore.script import call_parse, store_true
-from .core import Lr0fmError, atomic_write, get_device, run_command, utc_now, dashed_options
+from .core import Lr0fmError, atomic_write, get_device, run_command, utc_now, dashed_options, warmup_cosine
 from .data import IMG_EXTS, load_image, BadImage
 from .lrtk0 import LRTokens, METHOD_LABEL, vit_spec, save_tokens, with_tokens
 
@@ -122,9 +122,6 @@ def _stack(batch):
     ok = [x for x in batch if x is not None]
     return (torch.stack(ok) if ok else None), len(batch) - len(ok)
 
-def _lr_lambda(warmup:int, steps:int):
-    return lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, steps - warmup)))
-
 # %% ../nbs/11_train.ipynb #df9aa9bd
 def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
                  source, # training images: `ProceduralSource`, `FolderSource` or any dataset of uint8 (3, S, S) tensors
@@ -157,7 +154,7 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
     tokens = LRTokens(vit_spec(model, bundle.name), method, start_block, n_prompts, std, seed)
     params = list(tokens.tokens.values())
     opt = torch.optim.AdamW([dict(params=params, weight_decay=weight_decay), dict(params=[tokens.logit_scale], weight_decay=0.)], lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_lambda(warmup, steps))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(warmup, steps))
     state_f, tok_f, log_f, cfg_f = out / 'train_state.pt', out / 'tokens.safetensors', out / 'log.csv', out / 'config.json'
     start, hist = 0, []
     if state_f.exists():
