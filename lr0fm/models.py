@@ -4,11 +4,12 @@
 
 # %% ../nbs/03_models.ipynb #4c999e0c
 from __future__ import annotations
-import contextlib, difflib, json, os
+import contextlib, json, os
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from .core import Lr0fmError, assets_path
+from .zoo import _closest  # torch-free, shared with the catalogue's messages
 
 # %% auto #0
 __all__ = ['PAPER_PROTOCOL', 'MINI_DIR', 'LOADERS', 'ModelBundle', 'can_trim_text', 'encode_text_trimmed', 'CompactTokenizer',
@@ -102,10 +103,6 @@ class CompactTokenizer:
         return cls(ids, context_length)
 
 # %% ../nbs/03_models.ipynb #c6c81f92
-def _closest(name:str, options:list[str], n:int=5)->str:
-    hits = difflib.get_close_matches(name, options, n=n, cutoff=0.4)
-    return ', '.join(hits) if hits else ', '.join(options[:n])
-
 # the authors' per-family resize protocol (DESIGN.md section 4): 'shortest' = shorter side + centre crop, 'squash' = resize to n x n
 PAPER_PROTOCOL = {'CLIP': 'shortest', 'CoCa': 'shortest', 'EVA-CLIP': 'shortest', 'MetaCLIP': 'shortest',
                   'SigLIP': 'squash', 'CLIPA': 'squash', 'OpenCLIP': 'squash', 'ALBEF': 'squash', 'M2-Encoder': 'squash',
@@ -236,8 +233,7 @@ def load_model(name:str, # 'lr0fm-mini-s', an open_clip architecture such as 'Vi
                                             '(or pass checkpoint=FILE)')
             return load_backbone(name, checkpoint=checkpoint, tokenizer=tokenizer, device=device, seed=seed)
         if not known:
-            close = difflib.get_close_matches(name, list(catalogue().name), n=3, cutoff=0.4)
-            raise Lr0fmError(f"unknown model {name!r}. Closest catalogue backbones: {', '.join(close) or '(none)'}; "
+            raise Lr0fmError(f"unknown model {name!r}. Closest catalogue backbones: {_closest(name, list(catalogue().name), 3, none='(none)')}; "
                              f"closest open_clip architectures: {_closest(name, open_clip.list_models(), 3)}. `lr0fm_models` lists the catalogue.")
         loader = LOADERS['open_clip']
     if tokenizer is not None: raise Lr0fmError(f'a tokenizer folder is only used by catalogue backbones, not by {name!r}')

@@ -5,65 +5,60 @@
 # %% ../nbs/03a_zoo.ipynb #54f8b613
 from __future__ import annotations
 import difflib, importlib.util, os, re, sys
+from functools import lru_cache
 from pathlib import Path
 import pandas as pd
 from .core import Lr0fmError, assets_path, run_command
+from .published import name_key  # torch-free
 
 # %% auto #0
-__all__ = ['FAMILIES', 'FAMILY_COUNTS', 'EXTRA_PACKAGES', 'CSV_COLUMNS', 'display_name', 'catalogue', 'published_names',
-           'find_backbone', 'is_backbone', 'url_cache_path', 'availability', 'catalogue_status', 'load_backbone',
-           'tiny_open_clip_config', 'shrunk_timm', 'build_tiny_open_clip', 'models_table', 'lr0fm_models']
+__all__ = ['FAMILIES', 'FAMILY_COUNTS', 'EXTRA_PACKAGES', 'CSV_COLUMNS', 'catalogue', 'find_backbone', 'is_backbone',
+           'url_cache_path', 'availability', 'catalogue_status', 'load_backbone', 'tiny_open_clip_config',
+           'shrunk_timm', 'build_tiny_open_clip', 'models_table', 'lr0fm_models']
 
 # %% ../nbs/03a_zoo.ipynb #d0336e6f
 FAMILIES = ('CLIP', 'OpenCLIP', 'MetaCLIP', 'CLIPA', 'SigLIP', 'CoCa', 'M2-Encoder', 'ALBEF', 'BLIP', 'EVA-CLIP')
 FAMILY_COUNTS = dict(zip(FAMILIES, (9, 8, 8, 7, 8, 3, 3, 4, 8, 8)))  # the paper's Table 1
 
-def display_name(raw:str # a header cell of the published results
-                )->str:
-    "The one-line display name of a published header cell."
-    return re.sub(r'(-?)\s*\n\s*', lambda m: '-' if m.group(1) else ' ', raw).strip()
+def _closest(name:str, options:list[str], n:int=5,
+             cutoff:float=0.4, # how close a match must be (difflib's ratio)
+             none:str|None=None # what to say when nothing is that close (default: the first `n` options)
+            )->str:
+    "The options closest to `name`, comma-separated (used by the 'unknown model' messages; torch-free)."
+    hits = difflib.get_close_matches(name, options, n=n, cutoff=cutoff)
+    return ', '.join(hits) if hits else (', '.join(options[:n]) if none is None else none)
 
 # %% ../nbs/03a_zoo.ipynb #a12fbb69
 _BOOL = {'True': True, 'False': False, 'true': True, 'false': False}
 
-def catalogue(family:str|None=None # keep one family (case-insensitive), e.g. 'SigLIP'
-             )->pd.DataFrame:
-    "The backbone catalogue as a DataFrame, one row per backbone, in the published order."
+@lru_cache(maxsize=1)
+def _catalogue()->pd.DataFrame:
+    "models.csv read and typed once (shared: callers outside this module get a copy from `catalogue`)."
     df = pd.read_csv(assets_path('models.csv'), keep_default_na=False, na_values=[''])
     df['finetuned'] = df.finetuned.astype(str).map(_BOOL).astype(bool)
     df['input_size'] = df.input_size.astype('Int64')
     for c in ('extra', 'finetune_data', 'notes', 'size_source'): df[c] = df[c].fillna('')
-    if family is None: return df
+    return df
+
+def catalogue(family:str|None=None # keep one family (case-insensitive), e.g. 'SigLIP'
+             )->pd.DataFrame:
+    "The backbone catalogue as a DataFrame, one row per backbone, in the published order."
+    df = _catalogue()
+    if family is None: return df.copy()
     fams = {f.lower(): f for f in FAMILIES}
     if family.lower() not in fams:
         raise Lr0fmError(f"unknown family {family!r}; families: {', '.join(FAMILIES)}")
     return df[df.family == fams[family.lower()]].reset_index(drop=True)
 
-# %% ../nbs/03a_zoo.ipynb #a7a17ebb
-def published_names(folder:str|Path # the folder of the authors' result CSVs
-                   )->dict[str, list[str]]:
-    "Display names per published result file (the header row that starts with 'Dataset')."
-    import csv
-    out = {}
-    for f in sorted(Path(folder).glob('*.csv')):
-        rows = list(csv.reader(open(f, newline='', encoding='utf-8')))
-        hdr = next((r for r in rows if r and r[0].strip() == 'Dataset'), None)
-        if hdr is None: raise Lr0fmError(f'{f} has no header row starting with "Dataset"')
-        out[f.name] = [display_name(c) for c in hdr[2:] if c.strip()]
-    return out
-
 # %% ../nbs/03a_zoo.ipynb #bf1eda1c
-def _key(s:str)->str: return re.sub(r'\s+', '', s).lower()
-
 def find_backbone(name:str # a display name, e.g. 'MetaCLIP-ViT-B/16 (2.5B)'
                  )->pd.Series:
     "The catalogue row of a display name."
-    cat = catalogue()
+    cat = _catalogue()
     hit = cat[cat.name == name]
-    if hit.empty: hit = cat[cat.name.map(_key) == _key(name)]
+    if hit.empty: hit = cat[cat.name.map(name_key) == name_key(name)]
     if hit.empty:
-        close = difflib.get_close_matches(name, list(cat.name), n=5, cutoff=0.3)
-        raise Lr0fmError(f"unknown backbone {name!r}. Closest catalogue names: {', '.join(close) or '(none)'}. "
+        raise Lr0fmError(f"unknown backbone {name!r}. Closest catalogue names: {_closest(name, list(cat.name), 5, cutoff=0.3, none='(none)')}. "
                          "`lr0fm_models` lists all 66.")
     return hit.iloc[0]
 
@@ -94,12 +89,17 @@ def _open_clip_cached(arch:str, tag:str)->bool:
 
 EXTRA_PACKAGES = {'hf': 'transformers'}
 
+def _missing_extra(row:pd.Series)->str:
+    "What to install when `row`'s optional extra is missing here; '' when nothing is."
+    if row.extra and not _has(EXTRA_PACKAGES[row.extra]):
+        return f'needs the optional extra: pip install "lr0fm[{row.extra}]" ({EXTRA_PACKAGES[row.extra]})'
+    return ''
+
 def availability(row:pd.Series # a catalogue row
                 )->tuple[bool, str]:
     "Whether a backbone can be loaded here without a network, and why not."
     kind, _, ref = row.source.partition(':')
-    if row.extra and not _has(EXTRA_PACKAGES[row.extra]):
-        return False, f'needs the optional extra: pip install "lr0fm[{row.extra}]" ({EXTRA_PACKAGES[row.extra]})'
+    if (need := _missing_extra(row)): return False, need
     if kind == 'open_clip':
         if not _has('open_clip'): return False, 'needs open_clip_torch: pip install open_clip_torch'
         arch, tag = ref.split('/')
@@ -141,8 +141,7 @@ def load_backbone(name:str, # a catalogue display name, e.g. 'SigLIP-ViT-B/16@25
                  ):
     "Load one of the 66 backbones by its display name."
     row = find_backbone(name)
-    ok, why = availability(row)
-    if row.extra and not _has(EXTRA_PACKAGES[row.extra]): raise Lr0fmError(f'{row["name"]} {why}')
+    if (need := _missing_extra(row)): raise Lr0fmError(f'{row["name"]} {need}')
     kind, _, ref = row.source.partition(':')
     if kind == 'open_clip':
         from lr0fm.models import load_open_clip
