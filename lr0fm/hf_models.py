@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from .core import Lr0fmError
-from .models import ModelBundle
+from .models import ModelBundle, _weights_id, _weights_tag
 
 # %% auto #0
 __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'BLIP_SIZES', 'ALBEF_BASE', 'M2_HEADS', 'M2_CONFIGS', 'need_transformers',
@@ -124,12 +124,6 @@ def _meta(model, name, pretrained, family, size, resize_mode, weights_id, mean=O
                 interpolation='bicubic', resize_mode=resize_mode, n_params=sum(p.numel() for p in model.parameters()),
                 toy=False, weights_id=weights_id, **kw)
 
-def _weights_id(checkpoint, source, seed):
-    if checkpoint is not None:
-        p = Path(checkpoint).resolve(); st = p.stat()
-        return f'{p}:{st.st_size}:{st.st_mtime_ns}'
-    return f'seed{seed}' if seed is not None else source
-
 # %% ../nbs/03b_hf_models.ipynb #3b2952cf
 class BlipITC(nn.Module):
     "BLIP's image-text contrastive path with open_clip's `encode_image` / `encode_text` interface."
@@ -225,10 +219,9 @@ def load_blip(arch:str|dict='BLIP-ViT-B-16', # 'BLIP-ViT-B-16', 'BLIP-ViT-L-16',
     tok = load_tokenizer(tokenizer, hub_id or 'Salesforce/blip-itm-base-coco', 'BLIP')
     model = BlipITC(net, tok.pad_token_id or 0).to(device).eval()
     size = net.config.vision_config.image_size
-    src = source or (hub_id and f'hf:{hub_id}') or label
+    src = (source or (hub_id and f'hf:{hub_id}') or label) if seed is None else None  # where the weights came from, unless random
     return ModelBundle(model, squash_preprocess(size), HFTextTokenizer(tok), 
-                       _meta(model, name or label, str(Path(checkpoint).name) if checkpoint else (f'random-init-seed{seed}' if seed is not None else src),
-                             family, size, 'squash', _weights_id(checkpoint, src, seed)))
+                       _meta(model, name or label, _weights_tag(checkpoint, src, seed), family, size, 'squash', _weights_id(checkpoint, src, seed)))
 
 # %% ../nbs/03b_hf_models.ipynb #d5316f6a
 def tiny_blip_config()->dict:
@@ -302,10 +295,9 @@ def load_albef(checkpoint:str|Path|None=None, # a published ALBEF checkpoint (.p
         sd = resample_pos_embed(sd, 'visual_encoder.pos_embed', model.visual_encoder.pos_embed.shape[-2])
         load_checked(model, sd, f'ALBEF ({cfg["vision_width"]}-wide ViT, {cfg["image_size"]} px)', checkpoint, ignore=('logit_scale',))
     model.eval()
-    src = source or 'ALBEF'
     return ModelBundle(model, squash_preprocess(cfg['image_size']), HFTextTokenizer(tok),
-                       _meta(model, name, str(Path(checkpoint).name) if checkpoint else f'random-init-seed{seed}', family,
-                             cfg['image_size'], 'squash', _weights_id(checkpoint, src, seed)))
+                       _meta(model, name, _weights_tag(checkpoint, None, seed), family,  # weights: the checkpoint (given or downloaded) or the seed
+                             cfg['image_size'], 'squash', _weights_id(checkpoint, None, seed)))
 
 def _download(url:str, what:str)->Path:
     "A published checkpoint from the torch hub cache, downloading it when online."
@@ -355,8 +347,8 @@ def load_eva_clip_hf(checkpoint:str|Path|None=None, # a local copy of the model 
     tok = load_tokenizer(tokenizer, 'openai/clip-vit-large-patch14', 'CLIP')
     model = RemoteCLIP(net).to(device).eval()
     b = ModelBundle(model, crop_preprocess(size), HFTextTokenizer(tok, max_length=77),
-                    _meta(model, name, Path(src).name, family, size, 'shortest', _weights_id(checkpoint, f'hf:{hub_id}', None)))
-    b.meta['amp_dtype'] = 'float16'  # loaded in float16 on GPU: compute in the same precision
+                    _meta(model, name, _weights_tag(checkpoint, Path(hub_id).name, None), family, size, 'shortest', _weights_id(checkpoint, f'hf:{hub_id}', None),
+                          amp_dtype='float16'))  # loaded in float16 on GPU: compute in the same precision
     return b
 
 # %% ../nbs/03b_hf_models.ipynb #2466449b
@@ -493,8 +485,8 @@ def load_m2_encoder(checkpoint:str|Path|None=None, # the published checkpoint fi
     model.eval()
     size = model.image_size
     return ModelBundle(model, squash_preprocess(size, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), HFTextTokenizer(tok, max_length=max_length),
-                       _meta(model, name, str(Path(checkpoint).name) if checkpoint else f'random-init-seed{seed}', family, size, 'squash',
-                             _weights_id(checkpoint, source or 'M2-Encoder', seed), mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)))
+                       _meta(model, name, _weights_tag(checkpoint, None, seed), family, size, 'squash',  # weights: the checkpoint or the seed
+                             _weights_id(checkpoint, None, seed), mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)))
 
 # %% ../nbs/03b_hf_models.ipynb #6fdfc24e
 def tiny_m2_config()->dict:

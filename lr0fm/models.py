@@ -132,6 +132,20 @@ def _meta_from(model, name, pretrained, family, **extra)->dict:
                 interpolation=cfg.get('interpolation', 'bicubic'), resize_mode=cfg.get('resize_mode', 'shortest'),
                 n_params=sum(p.numel() for p in model.parameters()), toy=False, **extra)
 
+def _weights_tag(checkpoint, # the local weights file or folder, if any
+                 pretrained, # the tag or source the weights were downloaded from (None when they were not)
+                 seed)->str:
+    "What `meta['pretrained']` says: the checkpoint's file name, else the tag or source, else random-init (with its seed)."
+    if checkpoint: return Path(checkpoint).name
+    return pretrained or ('random-init' + (f'-seed{seed}' if seed is not None else ''))
+
+def _weights_id(checkpoint, pretrained, seed)->str|None:
+    "What identifies the weights (the classifier cache key): the checkpoint's path, size and time, else the tag or source, else the seed."
+    if checkpoint is not None:
+        p = Path(checkpoint).resolve(); st = p.stat()
+        return f'{p}:{st.st_size}:{st.st_mtime_ns}'
+    return pretrained or (f'seed{seed}' if seed is not None else None)
+
 @contextlib.contextmanager
 def _quiet_root_logger(on:bool=True):
     "Silence the root logger's warnings inside the block."
@@ -177,11 +191,8 @@ def load_open_clip(name:str, # an open_clip architecture, e.g. 'ViT-B-32'
                              "it must be a .safetensors file or a torch state dict.") from None
     model.eval()
     tok = tokenizer or open_clip.get_tokenizer(name)
-    tag = pretrained or (Path(checkpoint).name if checkpoint else f'random-init' + (f'-seed{seed}' if seed is not None else ''))
-    # what identifies these weights (the classifier cache key): the tag, or the checkpoint's path, size and time
-    wid = pretrained or (f'{Path(checkpoint).resolve()}:{Path(checkpoint).stat().st_size}:{Path(checkpoint).stat().st_mtime_ns}' if checkpoint
-                         else (f'seed{seed}' if seed is not None else None))
-    return ModelBundle(model, preprocess, tok, _meta_from(model, name, tag, family or guess_family(name, pretrained), weights_id=wid))
+    return ModelBundle(model, preprocess, tok, _meta_from(model, name, _weights_tag(checkpoint, pretrained, seed), family or guess_family(name, pretrained),
+                                                          weights_id=_weights_id(checkpoint, pretrained, seed)))
 
 # %% ../nbs/03_models.ipynb #cd4b025a
 MINI_DIR = assets_path('mini')
