@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse, store_true
 from .core import Lr0fmError, assets_path, atomic_write, run_command, utc_now
-from .metrics import (ALPHA, Gamma, dataset_table, display_name, model_label, rank_correlation, res_key, robustness, robustness_table,
+from .metrics import (ALPHA, Gamma, dataset_table, display_name, model_label, order_datasets, rank_correlation, res_order, robustness, robustness_table,
                            validate, common_grid, wide)
 from .published import name_key
 from .weights import load_weights, published_weights
@@ -57,7 +57,7 @@ def plot_family_accuracy(table:pd.DataFrame, # tidy accuracy table with a `famil
     import matplotlib.pyplot as plt, seaborn as sns
     t = validate(table, complete=False)
     a = t.groupby(['family', 'model', 'resolution'])['top1'].mean().reset_index()
-    order = sorted(a['resolution'].unique(), key=res_key)
+    order = res_order(a['resolution'].unique())
     a['x'] = a['resolution'].map({r: i for i, r in enumerate(order)})
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     sns.lineplot(data=a, x='x', y='top1', hue='family', errorbar=('pi', 100), ax=ax, marker='o')
@@ -70,7 +70,7 @@ def plot_family_accuracy(table:pd.DataFrame, # tidy accuracy table with a `famil
 # %% ../nbs/07a_analysis.ipynb #4841ce9e
 def dataset_order()->list[str]:
     "Canonical dataset names in the paper's order (ImageNet first, UCF101 last, then ImageNet-Hard)."
-    return dataset_table()['name'].tolist()
+    return order_datasets(dataset_table()['name'])
 
 def correlation_table(table:pd.DataFrame, # tidy accuracy table (percent)
                       res=16, # resolution
@@ -80,8 +80,7 @@ def correlation_table(table:pd.DataFrame, # tidy accuracy table (percent)
     G = wide(robustness(table, res, alpha), 'Gamma')
     w = weights or published_weights()
     c = pd.DataFrame({'SAR': rank_correlation(G), 'WAR': rank_correlation(G, w)})
-    order = [d for d in dataset_order() if d in c.index] + [d for d in c.index if d not in dataset_order()]
-    return c.loc[order].rename_axis('dataset')
+    return c.loc[order_datasets(c.index)].rename_axis('dataset')
 
 def plot_rank_correlations(corr:pd.DataFrame, # output of `correlation_table`
                            path:str|Path|None=None, title:str='16 px'):
@@ -245,9 +244,11 @@ def plot_dataset_clusters(cl:pd.DataFrame, res='16', path:str|Path|None=None):
     return _save(fig, path)
 
 # %% ../nbs/07a_analysis.ipynb #34b7053d
-def ranking_table(table:pd.DataFrame, res, weights:dict|None=None)->pd.DataFrame:
+def ranking_table(table:pd.DataFrame, res, weights:dict|None=None,
+                  robust:pd.DataFrame|None=None # `robustness_table(table, res, weights)` when the caller has built it already
+                 )->pd.DataFrame:
     "Models ranked by WAR at one resolution, with SAR, ACC and the rank under each (percent)."
-    r = robustness_table(table, res, weights)[['model', 'WAR', 'SAR', 'ACC']]
+    r = (robustness_table(table, res, weights) if robust is None else robust)[['model', 'WAR', 'SAR', 'ACC']].copy()
     for c in ('WAR', 'SAR', 'ACC'): r[f'{c} rank'] = r[c].rank(ascending=False, method='min')
     key = 'WAR' if r['WAR'].notna().any() else 'SAR'
     return r.sort_values(key, ascending=False)[['model', 'WAR', 'WAR rank', 'SAR', 'SAR rank', 'ACC', 'ACC rank']].reset_index(drop=True)
@@ -261,18 +262,22 @@ def correctness(predictions:pd.DataFrame, # `ResultStore.predictions()`
     p = predictions.copy()
     toy = {}
     if results is not None and 'toy' in results:
-        toy = {(str(r['model']), str(r['pretrained'])): str(r['toy']) for _, r in results.iterrows()}
-    p['toy'] = [toy.get((str(m), str(q)), 'False') for m, q in zip(p['model'], p['pretrained'])]
-    p['model'] = [model_label(r) for _, r in p[['model', 'pretrained', 'toy']].iterrows()]
+        toy = {(str(m), str(q)): str(y) for m, q, y in zip(results['model'], results['pretrained'], results['toy'])}
+    keys = list(zip(p['model'].astype(str), p['pretrained'].astype(str)))
+    p['toy'] = [toy.get(k, 'False') for k in keys]
+    labels = {(k, y): model_label(dict(model=k[0], pretrained=k[1], toy=y)) for k, y in set(zip(keys, p['toy']))}  # each model once
+    p['model'] = [labels[ky] for ky in zip(keys, p['toy'])]
     p['correct'] = (p['pred_1'].astype(str) == p['label'].astype(str)).astype(float)
     p['resolution'] = p['resolution'].astype(str)
     dup = p.duplicated(['model', 'dataset', 'resolution', 'image_id'])
     if dup.any(): raise Lr0fmError(f'predictions repeat image {p.loc[dup, "image_id"].iloc[0]!r}; the store should hold one row per image')
     return p[['model', 'dataset', 'resolution', 'image_id', 'correct']]
 
-def hr_correct_robustness(predictions:pd.DataFrame, res, results:pd.DataFrame|None=None)->pd.DataFrame:
+def hr_correct_robustness(predictions:pd.DataFrame, res, results:pd.DataFrame|None=None,
+                          correct:pd.DataFrame|None=None # `correctness(predictions, results)` when already built
+                         )->pd.DataFrame:
     "Per (model, dataset): images correct at HR, and the share of them still correct at n (percent)."
-    c = correctness(predictions, results); res = str(res)
+    c = correctness(predictions, results) if correct is None else correct; res = str(res)
     w = c[c['resolution'].isin(['HR', res])].pivot_table(index=['model', 'dataset', 'image_id'], columns='resolution', values='correct')
     if 'HR' not in w or res not in w: raise Lr0fmError(f'the predictions need HR and {res} px for the same images')
     w = w.dropna(subset=['HR', res])
@@ -286,9 +291,11 @@ def bootstrap_ci(predictions:pd.DataFrame, # `ResultStore.predictions()`
                  n_classes:dict, # dataset -> number of classes
                  weights:dict|None=None, # WAR weights (None: WAR not computed)
                  results:pd.DataFrame|None=None, # store rows, for toy labels
-                 n_boot:int=1000, seed:int=0, level:float=0.95, alpha:float=ALPHA)->pd.DataFrame:
+                 n_boot:int=1000, seed:int=0, level:float=0.95, alpha:float=ALPHA,
+                 correct:pd.DataFrame|None=None # `correctness(predictions, results)` when already built
+                )->pd.DataFrame:
     "Point value and bootstrap interval (percent) of ACC-n, SAR-n and WAR-n per model, resampling images within datasets."
-    c = correctness(predictions, results); res = str(res)
+    c = correctness(predictions, results) if correct is None else correct; res = str(res)
     rng = np.random.default_rng(seed)
     acc_n, acc_hr, ds = {}, {}, sorted(c['dataset'].unique())
     for d in ds:
@@ -350,20 +357,20 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
     dropped = sorted(set(full['dataset']) - set(t['dataset']))
     rep.p(f'Generated {utc_now()} by lr0fm from {source or "a tidy accuracy table"}: {t["model"].nunique()} models, '
           f'{t["dataset"].nunique()} datasets ({", ".join(map(display_name, sorted(t["dataset"].unique())))}), resolutions '
-          f'{", ".join(sorted(t["resolution"].unique(), key=res_key))}. Accuracies and robustness in percent. Metrics as in LR0.FM '
+          f'{", ".join(res_order(t["resolution"].unique()))}. Accuracies and robustness in percent. Metrics as in LR0.FM '
           '(Pathak et al., ICLR 2025): γ = A_n / A_HR, Γ = γ (1 − exp(−200 ε²)) with ε = A_HR − 1/C, SAR = mean γ, WAR = weighted mean Γ, ACC = mean top-1.')
     if dropped: rep.p(f'Left out because not every model has them at every resolution: {", ".join(dropped)}.', 'note')
     if weights is None and all(d in published_weights() for d in t['dataset'].unique()): weights, wsrc = published_weights(), 'the published LR0.FM weights'
     else: wsrc = 'the given weights' if weights else None
     rep.p(f'WAR uses {wsrc}.' if wsrc else 'WAR is left empty: the published weights cover only the 15 paper datasets; pass --weights weights.json to set weights for these datasets.', 'note')
-    lows = [r for r in sorted(t['resolution'].unique(), key=res_key) if r != 'HR']
+    lows = [r for r in res_order(t['resolution'].unique()) if r != 'HR']
     many = t['model'].nunique() >= 3
     # rankings and robustness CSVs
     rep.h('Rankings: WAR, SAR and ACC')
     for n in sorted(lows, key=int):
         rt = robustness_table(t, n, weights)
         with atomic_write(out / f'robustness_{n}.csv') as f: rt.to_csv(f, index=False)
-        rk = ranking_table(t, n, weights)
+        rk = ranking_table(t, n, weights, robust=rt)
         with atomic_write(out / f'rankings_{n}.csv') as f: rk.to_csv(f, index=False)
         rep.h(f'{n} x {n}', 3).table(rk.head(15), index=False)
         if len(rk) > 15: rep.p(f'Top 15 of {len(rk)}; the full table is rankings_{n}.csv, per-dataset γ and Γ in robustness_{n}.csv.', 'note')
@@ -402,10 +409,11 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
         rep.h('Per-image robustness (our predictions)')
         ncls = t.groupby('dataset')['n_classes'].first().to_dict()
         p = predictions[predictions['dataset'].astype(str).isin(set(t['dataset']))]
+        cor = correctness(p, results)  # once for all resolutions
         for n in lows:
-            bs = bootstrap_ci(p, n, ncls, weights, results, n_boot=n_boot)
+            bs = bootstrap_ci(p, n, ncls, weights, results, n_boot=n_boot, correct=cor)
             with atomic_write(out / f'bootstrap_{n}.csv') as f: bs.to_csv(f, index=False)
-            hc = hr_correct_robustness(p, n, results)
+            hc = hr_correct_robustness(p, n, results, correct=cor)
             with atomic_write(out / f'hr_correct_{n}.csv') as f: hc.to_csv(f, index=False)
             rep.h(f'{n} x {n}', 3).p(f'Bootstrap {int(n_boot)} draws, 95 % percentile intervals (images resampled within datasets, paired across resolutions and models):')
             rep.table(bs.pivot(index='model', columns='metric', values=['value', 'lo', 'hi']))
@@ -430,11 +438,12 @@ def lr0fm_report(published:store_true=False, # report the published LR0.FM resul
     def body():
         from lr0fm.published import accuracy_table_from
         if not out: raise Lr0fmError('--out is required (the folder for report.html and the CSVs)')
-        t, src = accuracy_table_from(published, results)
         preds = res_rows = None
-        if results:
+        if results and (Path(results) / 'results.csv').exists():  # read results.csv once (accuracy_table_from reports a missing one)
             from lr0fm.results import ResultStore
-            st = ResultStore(results); preds, res_rows = st.predictions(), st.results()
+            st = ResultStore(results); res_rows = st.results()
+        t, src = accuracy_table_from(published, results, store_rows=res_rows)
+        if results: preds = st.predictions()
         w = load_weights(weights) if weights else None
         p = write_analysis_report(t, out, title or f'lr0fm robustness report: {src}', w, preds, res_rows,
                                   complete=not (published and results), source=src, n_boot=n_boot)

@@ -10,9 +10,9 @@ import numpy as np, pandas as pd
 from .core import Lr0fmError, assets_path
 
 # %% auto #0
-__all__ = ['ALPHA', 'RESOLUTIONS', 'dataset_table', 'canonical_dataset', 'display_name', 'norm_resolution', 'res_key', 'validate',
-           'model_label', 'tidy_from_store', 'gamma', 'accuracy_gap', 'Gamma', 'robustness', 'wide', 'sar', 'war',
-           'acc', 'robustness_table', 'rank_correlation', 'common_grid']
+__all__ = ['ALPHA', 'RESOLUTIONS', 'dataset_table', 'canonical_dataset', 'display_name', 'order_datasets', 'norm_resolution',
+           'res_key', 'res_order', 'validate', 'model_label', 'tidy_from_store', 'gamma', 'accuracy_gap', 'Gamma',
+           'robustness', 'wide', 'sar', 'war', 'acc', 'robustness_table', 'rank_correlation', 'common_grid']
 
 # %% ../nbs/05a_metrics.ipynb #fb0eee78
 ALPHA = 200.0  # the paper's rate alpha in Gamma = gamma * (1 - exp(-alpha * eps^2))
@@ -50,11 +50,20 @@ def canonical_dataset(name:str, # a dataset name as spelled anywhere: 'ImageNet-
                          '(or give the number of classes in an n_classes column for a dataset of your own)')
     return None
 
+@lru_cache(None)
+def _display_map()->dict: return dict(zip(_dataset_csv()['name'], _dataset_csv()['display']))
+
 def display_name(name:str # canonical (or any accepted) dataset name
                 )->str:
     "The dataset's name for tables and figures ('imagenet-a' -> 'ImageNet-A'); unknown names come back unchanged."
     c = canonical_dataset(name, strict=False)
-    return str(name) if c is None else _dataset_csv().set_index('name').loc[c, 'display']
+    return str(name) if c is None else _display_map()[c]
+
+def order_datasets(cols # dataset names (canonical where known)
+                  )->list[str]:
+    "Dataset names in the paper's order (ImageNet first, UCF101 last, then ImageNet-Hard); names lr0fm does not know follow, sorted."
+    cols = list(dict.fromkeys(cols)); known = _dataset_csv()['name'].tolist()
+    return [d for d in known if d in cols] + sorted(d for d in cols if d not in set(known))
 
 # %% ../nbs/05a_metrics.ipynb #9cf1ea41
 def norm_resolution(r # a resolution label: 'HR', 16, '16', '16.0', '128px'
@@ -70,6 +79,10 @@ def res_key(r:str)->tuple:
     "Sort key putting HR first, then decreasing pixel sizes."
     return (0, 0) if r == 'HR' else (1, -int(r))
 
+def res_order(labels)->list[str]:
+    "Resolution labels ordered as in the paper: HR first, then decreasing pixel sizes."
+    return sorted(dict.fromkeys(str(l) for l in labels), key=res_key)
+
 def _cell(r)->str: return f"model {r['model']!r}, dataset {r['dataset']!r}, resolution {r['resolution']!r}"
 
 # %% ../nbs/05a_metrics.ipynb #42f761b6
@@ -81,19 +94,23 @@ def validate(table:pd.DataFrame, # tidy rows: model, dataset, resolution, top1 (
     miss = [c for c in ('model', 'dataset', 'resolution', 'top1') if c not in table]
     if miss: raise Lr0fmError(f'the accuracy table lacks the column(s) {miss}; it needs model, dataset, resolution and top1 (percent)')
     t = table.copy().reset_index(drop=True)
-    t['model'] = t['model'].astype(str); t['resolution'] = [norm_resolution(r) for r in t['resolution']]
+    t['model'] = t['model'].astype(str)
+    rmap = {r: norm_resolution(r) for r in t['resolution'].unique()}  # each distinct label once
+    t['resolution'] = [rmap[r] for r in t['resolution']]
     if 'n_classes' not in t: t['n_classes'] = np.nan
     t['n_classes'] = pd.to_numeric(t['n_classes'], errors='coerce')
     known = _dataset_csv().set_index('name')['n_classes']
-    names = []
-    for i, r in t.iterrows():
-        c = canonical_dataset(r['dataset'], strict=False)
-        if c is None and not (r['n_classes'] >= 2):
-            raise Lr0fmError(f"unknown dataset name {r['dataset']!r} ({_cell(r)}); use one of {', '.join(known.index)} "
-                             'or give its number of classes in an n_classes column')
-        names.append(c if c is not None else str(r['dataset']))
-        if c is not None and not (r['n_classes'] >= 2): t.loc[i, 'n_classes'] = known[c]
-    t['dataset'] = names
+    ds = t['dataset'].astype(str)
+    cmap = {d: canonical_dataset(d, strict=False) for d in ds.unique()}  # each distinct name once
+    canon = ds.map(cmap); has_c = ds.map(lambda d: cmap[d] is not None); no_n = ~(t['n_classes'] >= 2)
+    unknown = ~has_c & no_n
+    if unknown.any():
+        r = t[unknown].iloc[0]
+        raise Lr0fmError(f"unknown dataset name {r['dataset']!r} ({_cell(r)}); use one of {', '.join(known.index)} "
+                         'or give its number of classes in an n_classes column')
+    fill = has_c & no_n
+    if fill.any(): t.loc[fill, 'n_classes'] = canon[fill].map(known)
+    t['dataset'] = [c if h else d for c, h, d in zip(canon, has_c, ds)]
     for col in [c for c in ('top1', 'top5') if c in t]:
         t[col] = pd.to_numeric(t[col], errors='coerce')
         bad = t[t[col].isna() | (t[col] < 0) | (t[col] > 100)]
@@ -111,7 +128,7 @@ def validate(table:pd.DataFrame, # tidy rows: model, dataset, resolution, top1 (
                          'check that evaluation (or drop that model or dataset)')
     if complete:
         grid = pd.MultiIndex.from_product([sorted(t['model'].unique()), sorted(t['dataset'].unique()),
-                                           sorted(t['resolution'].unique(), key=res_key)], names=['model', 'dataset', 'resolution'])
+                                           res_order(t['resolution'].unique())], names=['model', 'dataset', 'resolution'])
         have = pd.MultiIndex.from_frame(t[['model', 'dataset', 'resolution']])
         gaps = grid.difference(have)
         if len(gaps):
@@ -176,9 +193,13 @@ def robustness(table:pd.DataFrame, # tidy accuracy table (percent)
                complete:bool=True # require the full model x dataset grid (see `validate`)
               )->pd.DataFrame:
     "Long table of A_HR, A_n (fractions), ε, γ and Γ per (model, dataset) at resolution n."
-    t = validate(table, complete=complete); res = norm_resolution(res)
+    return _robustness(validate(table, complete=complete), res, alpha)
+
+def _robustness(t:pd.DataFrame, res, alpha:float=ALPHA)->pd.DataFrame:
+    "`robustness` of a table `validate` has already checked (for internal callers)."
+    res = norm_resolution(res)
     if res == 'HR': raise Lr0fmError('robustness compares a low resolution with HR; pass a pixel size such as 16')
-    if res not in set(t['resolution']): raise Lr0fmError(f'resolution {res!r} is not in the table (it has {sorted(set(t["resolution"]), key=res_key)})')
+    if res not in set(t['resolution']): raise Lr0fmError(f'resolution {res!r} is not in the table (it has {res_order(set(t["resolution"]))})')
     k = ['model', 'dataset']
     hr = t[t['resolution'] == 'HR'].set_index(k); lo = t[t['resolution'] == res].set_index(k)
     idx = lo.index.intersection(hr.index)
@@ -223,7 +244,11 @@ def acc(table:pd.DataFrame, # tidy accuracy table (percent)
         res # resolution ('HR' or n)
        )->pd.Series:
     "ACC-n: the mean top-1 (percent) over datasets at resolution n, per model."
-    t = validate(table, complete=False); res = norm_resolution(res)
+    return _acc(validate(table, complete=False), res)
+
+def _acc(t:pd.DataFrame, res)->pd.Series:
+    "`acc` of a table `validate` has already checked (for internal callers)."
+    res = norm_resolution(res)
     return t[t['resolution'] == res].groupby('model')['top1'].mean()
 
 # %% ../nbs/05a_metrics.ipynb #0ff2a8d1
@@ -232,10 +257,11 @@ def robustness_table(table:pd.DataFrame, # tidy accuracy table (percent)
                      weights:dict|None=None, # WAR weights by dataset (None: WAR left empty)
                      alpha:float=ALPHA)->pd.DataFrame:
     "Per model: SAR, WAR, ACC, then gamma_<dataset> and Gamma_<dataset>, all in percent, sorted by WAR (else SAR)."
-    rob = robustness(table, res, alpha)
+    t = validate(table)  # once: the full grid that `robustness` needs also satisfies `acc`
+    rob = _robustness(t, res, alpha)
     g, G = wide(rob, 'gamma'), wide(rob, 'Gamma')
-    out = pd.DataFrame({'SAR': sar(g) * 100, 'WAR': war(G, weights) * 100 if weights else np.nan, 'ACC': acc(table, res)})
-    order = [d for d in _dataset_csv()['name'] if d in g.columns] + sorted(d for d in g.columns if d not in set(_dataset_csv()['name']))
+    out = pd.DataFrame({'SAR': sar(g) * 100, 'WAR': war(G, weights) * 100 if weights else np.nan, 'ACC': _acc(t, res)})
+    order = order_datasets(g.columns)
     out = out.join(g[order].add_prefix('gamma_') * 100).join(G[order].add_prefix('Gamma_') * 100)
     out = out.sort_values('WAR' if weights else 'SAR', ascending=False)
     return out.rename_axis('model').reset_index()

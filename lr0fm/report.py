@@ -8,37 +8,35 @@ import base64, html
 from pathlib import Path
 import pandas as pd
 from .core import Lr0fmError, atomic_write, utc_now
-from .metrics import display_name, model_label, res_key, tidy_from_store
+from .metrics import display_name, model_label, res_order, tidy_from_store
+_all_ = ['res_order']  # re-exported: it lives in lr0fm.metrics
 
 # %% auto #0
-__all__ = ['TOY_TITLE', 'res_order', 'pivot_accuracy', 'accuracy_table', 'is_toy', 'plot_accuracy_vs_resolution', 'HtmlReport',
-           'write_report']
+__all__ = ['TOY_TITLE', 'pivot_accuracy', 'accuracy_table', 'is_toy', 'plot_accuracy_vs_resolution', 'HtmlReport', 'write_report',
+           'res_order']
 
 # %% ../nbs/07_report.ipynb #4dfe839e
-def res_order(labels)->list[str]:
-    "Resolution labels ordered as in the paper: HR first, then decreasing pixel sizes."
-    return sorted(dict.fromkeys(str(l) for l in labels), key=res_key)
-
 def _as_tidy(t:pd.DataFrame)->pd.DataFrame:
     "Tidy percent table from either a tidy table or result-store rows (which have `pretrained` and fractions)."
     return tidy_from_store(t) if 'pretrained' in t and 'source' not in t else t
 
 def pivot_accuracy(table:pd.DataFrame, # tidy accuracy table (percent) or result-store rows
-                   metric:str='top1' # 'top1' or 'top5'
+                   metric:str='top1', # 'top1' or 'top5'
+                   digits:int=2 # decimals of the percentages (rounded once)
                   )->pd.DataFrame:
     "One row per (model, dataset), one column per resolution, accuracy in percent."
     if table is None or table.empty: raise Lr0fmError('no results to tabulate; run an evaluation first')
     t = _as_tidy(table)
     if metric not in t: raise Lr0fmError(f'unknown metric {metric!r}; use top1 or top5')
-    t = t.assign(resolution=t['resolution'].astype(str), dataset=t['dataset'].map(display_name))
+    t = t.assign(resolution=t['resolution'].astype(str), dataset=t['dataset'].map({d: display_name(d) for d in t['dataset'].unique()}))
     p = t.pivot_table(index=['model', 'dataset'], columns='resolution', values=metric, aggfunc='first')
-    return p[res_order(p.columns)].round(2)
+    return p[res_order(p.columns)].round(digits)
 
 def accuracy_table(results:pd.DataFrame, # rows from `ResultStore.results()` (or a tidy table)
                    metric:str='top1' # 'top1' or 'top5'
                   )->pd.DataFrame:
     "Accuracy table of a result store: percent, models labelled 'name (pretrained)', toy models '[toy]'."
-    return pivot_accuracy(results, metric).round(1)
+    return pivot_accuracy(results, metric, digits=1)
 
 # %% ../nbs/07_report.ipynb #43a8075e
 def is_toy(table:pd.DataFrame)->bool:

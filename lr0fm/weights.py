@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse, store_true
 from .core import Lr0fmError, assets_path, atomic_write, run_command, utc_now
-from .metrics import ALPHA, canonical_dataset, dataset_table, norm_resolution, rank_correlation, robustness, wide
+from .metrics import ALPHA, canonical_dataset, norm_resolution, order_datasets, rank_correlation, robustness, wide
 
 # %% auto #0
 __all__ = ['WEIGHT_BOUNDS', 'published_weights', 'objective_coefficients', 'load_weights', 'objective', 'gamma_table',
@@ -69,6 +69,7 @@ class WeightSearch:
     published_objective: float  # the published weights' value on the same data
     history: pd.DataFrame  # one row per trial
     settings: dict = field(default_factory=dict)  # resolution, trials, seed, bounds, coefficients, method
+    Gam: pd.DataFrame|None = field(default=None, repr=False, compare=False)  # the Γ table searched on (`gamma_table`)
 
     def __repr__(self):
         return (f'WeightSearch({len(self.history)} trials, objective {self.objective:.4f} '
@@ -92,8 +93,7 @@ def optimise_weights(table:pd.DataFrame, # tidy accuracy table (percent) with ev
     bounds = tuple(bounds or WEIGHT_BOUNDS); coefs = coefs or objective_coefficients()
     if not (0 < bounds[0] < bounds[1]): raise Lr0fmError(f'weight bounds {bounds} must satisfy 0 < low < high')
     G = gamma_table(table, res, alpha)
-    order = dataset_table()['name'].tolist()  # parameters in the paper's dataset order, whatever the names sort to
-    ds = [d for d in order if d in G.columns] + [d for d in G.columns if d not in order]
+    ds = order_datasets(G.columns)  # parameters in the paper's dataset order, whatever the names sort to
     pub = published_weights()
     pub_obj = objective(G, pub, coefs) if all(d in pub for d in ds) else float('nan')
     from ax.api.client import Client
@@ -123,7 +123,7 @@ def optimise_weights(table:pd.DataFrame, # tidy accuracy table (percent) with ev
     b = h.loc[h['objective'].idxmax()]
     settings = dict(resolution=norm_resolution(res), trials=trials, seed=seed, bounds=list(bounds), coefficients=coefs,
                     alpha=alpha, method=method, models=len(G), datasets=ds)
-    return WeightSearch({d: float(b[d]) for d in ds}, float(b['objective']), pub_obj, h, settings)
+    return WeightSearch({d: float(b[d]) for d in ds}, float(b['objective']), pub_obj, h, settings, G)
 
 # %% ../nbs/05c_weights.ipynb #06574c20
 def save_weight_search(ws:WeightSearch, # result of `optimise_weights`
@@ -161,7 +161,7 @@ def lr0fm_weights(published:store_true=False, # optimise on the published LR0.FM
         if not out: raise Lr0fmError('--out is required (the folder for weights.json and trials.csv)')
         t, src = accuracy_table_from(published, results)
         ws = optimise_weights(t, res, trials, seed, progress=not quiet)
-        p = save_weight_search(ws, out, src, gamma_table(t, res))
+        p = save_weight_search(ws, out, src, ws.Gam)
         print(f'best objective {ws.objective:.4f} after {trials} trials (published weights: {ws.published_objective:.4f}); '
               f'wrote {p}, {p.parent / "trials.csv"} and {p.parent / "search.json"}')
     return run_command(body, 'lr0fm_weights')

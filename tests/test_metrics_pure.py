@@ -8,3 +8,24 @@ def test_pure_modules_do_not_import_torch():
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == '[]'
+
+
+def test_shared_orderings_and_single_rounding():
+    import pandas as pd
+    from lr0fm import report
+    from lr0fm.metrics import order_datasets, res_order, dataset_table, display_name, validate
+    assert report.res_order is res_order  # re-exported from metrics
+    assert res_order(['16', 'HR', 128, '16']) == ['HR', '128', '16']
+    paper = dataset_table()['name'].tolist()
+    assert order_datasets(['zz', paper[3], 'aa', paper[0]]) == [paper[0], paper[3], 'aa', 'zz']
+    assert display_name('Imagenet-\nSketch') == 'ImageNet-Sketch' and display_name('mine') == 'mine'
+    # validate: aliases canonicalised, known class counts filled, own datasets keep theirs
+    t = validate(pd.DataFrame(dict(model='m', dataset=['ImageNet-A', 'imagenet-a', 'mine', 'mine'], resolution=['HR', 16, 'HR', '16.0'],
+                                   top1=[50., 20., 60., 30.], n_classes=[None, None, 7, 7])))
+    assert t['dataset'].tolist() == ['imagenet-a', 'imagenet-a', 'mine', 'mine']
+    assert t['n_classes'].tolist() == [200., 200., 7., 7.] and t['resolution'].tolist() == ['HR', '16', 'HR', '16']
+    # one rounding, to the caller's digits: 0.149999 % is 0.1 (rounding to 2 then to 1 gave 0.2)
+    rows = pd.DataFrame([dict(model='m', pretrained='p', dataset='imagenet', resolution=r, top1=a, top5=1., toy=False)
+                         for r, a in [('HR', .00149999), ('16', .0012255)]])
+    assert report.accuracy_table(rows).iloc[0].tolist() == [0.1, 0.1]
+    assert report.pivot_accuracy(rows).iloc[0].tolist() == [0.15, 0.12]
