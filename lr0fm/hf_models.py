@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from .core import Lr0fmError
-from .models import ModelBundle, _weights_id, _weights_tag
+from .models import ModelBundle, _tokenizer_folder, _weights_id, _weights_tag
 
 # %% auto #0
 __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'BLIP_SIZES', 'ALBEF_BASE', 'M2_HEADS', 'M2_CONFIGS', 'need_transformers',
@@ -51,10 +51,7 @@ def load_tokenizer(folder:str|Path|None, # a local tokenizer folder, or None for
                    what:str):
     "A `transformers` tokenizer from a local folder or (online) the hub."
     from transformers import AutoTokenizer
-    if folder is not None:
-        if not Path(folder).is_dir(): raise Lr0fmError(f'tokenizer folder {folder} does not exist')
-        src = str(folder)
-    else: src = hub_id
+    src = _tokenizer_folder(folder) if folder is not None else hub_id
     try: return AutoTokenizer.from_pretrained(src)
     except Exception as e:
         raise Lr0fmError(f'could not load the {what} tokenizer from {src} ({type(e).__name__}). Without network access save '
@@ -466,8 +463,8 @@ def load_m2_encoder(checkpoint:str|Path|None=None, # the published checkpoint fi
         raise Lr0fmError(f'{name}: download the checkpoint from {source or "ModelScope (M2Cognition)"} and pass checkpoint=FILE and tokenizer=DIR')
     if tokenizer is None: raise Lr0fmError(f'{name}: pass tokenizer=DIR, the authors\' tokenizer folder (vlmo/tokenizer in their repository)')
     from transformers import AutoTokenizer
-    if not Path(tokenizer).is_dir(): raise Lr0fmError(f'tokenizer folder {tokenizer} does not exist')
-    try: tok = AutoTokenizer.from_pretrained(str(tokenizer), trust_remote_code=True)
+    folder = _tokenizer_folder(tokenizer)
+    try: tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
     except Exception as e: raise Lr0fmError(f'could not load the M2-Encoder tokenizer from {tokenizer} ({type(e).__name__}: {str(e).splitlines()[0][:160]})') from None
     sd = None
     if checkpoint is not None:

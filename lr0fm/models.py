@@ -146,6 +146,11 @@ def _weights_id(checkpoint, pretrained, seed)->str|None:
         return f'{p}:{st.st_size}:{st.st_mtime_ns}'
     return pretrained or (f'seed{seed}' if seed is not None else None)
 
+def _tokenizer_folder(folder)->str:
+    "`folder` as a string, once it is known to be a folder (a local tokenizer)."
+    if not Path(folder).is_dir(): raise Lr0fmError(f'tokenizer folder {folder} does not exist')
+    return str(folder)
+
 @contextlib.contextmanager
 def _quiet_root_logger(on:bool=True):
     "Silence the root logger's warnings inside the block."

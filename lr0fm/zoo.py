@@ -126,11 +126,11 @@ def _hf_tokenizer_for(arch:str, folder:str|Path):
     "open_clip's Hugging Face tokenizer for `arch`, read from a local folder."
     import open_clip
     from open_clip.tokenizer import HFTokenizer
+    from lr0fm.models import _tokenizer_folder
     tc = open_clip.get_model_config(arch)['text_cfg']
     if 'hf_tokenizer_name' not in tc:
         raise Lr0fmError(f'{arch} uses open_clip\'s built-in BPE tokenizer; do not pass a tokenizer folder')
-    if not Path(folder).is_dir(): raise Lr0fmError(f'tokenizer folder {folder} does not exist')
-    return HFTokenizer(str(folder), context_length=tc.get('context_length', 77), **tc.get('tokenizer_kwargs', {}))
+    return HFTokenizer(_tokenizer_folder(folder), context_length=tc.get('context_length', 77), **tc.get('tokenizer_kwargs', {}))
 
 def load_backbone(name:str, # a catalogue display name, e.g. 'SigLIP-ViT-B/16@256px'
                   checkpoint:str|Path|None=None, # local weights file (or Hugging Face model folder) instead of the source
