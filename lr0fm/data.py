@@ -4,7 +4,8 @@
 
 # %% ../nbs/01_data.ipynb #dd9f73cb
 from __future__ import annotations
-import csv, json, warnings
+import csv, json, os, warnings
+from functools import cache
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
@@ -37,20 +38,26 @@ def to_rgb(img:Image.Image)->Image.Image:
         return Image.alpha_composite(bg, rgba).convert('RGB')
     return img.convert('RGB')
 
-def load_image(path:str|Path, # image file
-               min_side:int=MIN_SIDE # refuse images with a side below this
+def _check_side(img:Image.Image, name, min_side:int=MIN_SIDE)->Image.Image:
+    "`img`, or `ImageTooSmall` naming `name` when a side is below `min_side`."
+    if min(img.size) < min_side:
+        raise ImageTooSmall(name, f'{img.size[0]}x{img.size[1]} px is smaller than the {min_side} px minimum')
+    return img
+
+def load_image(path, # image file: a path, or an open binary file object (e.g. `io.BytesIO`)
+               min_side:int=MIN_SIDE, # refuse images with a side below this
+               name:str|None=None # how errors name the image (default: `path`)
               )->Image.Image:
     "Decode an image file fully into 8-bit RGB, or raise `BadImage` saying why not."
+    name = path if name is None else name
     try:
         with Image.open(path) as im:
             im.load()  # force the full decode now: truncated files fail here, not later inside a transform
             img = to_rgb(im)
-    except FileNotFoundError: raise BadImage(path, 'file not found') from None
+    except FileNotFoundError: raise BadImage(name, 'file not found') from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError) as e:
-        raise BadImage(path, f'unreadable image ({type(e).__name__}: {e})') from None
-    if min(img.size) < min_side:
-        raise ImageTooSmall(path, f'{img.size[0]}x{img.size[1]} px is smaller than the {min_side} px minimum')
-    return img
+        raise BadImage(name, f'unreadable image ({type(e).__name__}: {e})') from None
+    return _check_side(img, name, min_side)
 
 # %% ../nbs/01_data.ipynb #6e69908f
 def check_templates(templates:list[str])->list[str]:
@@ -95,6 +102,10 @@ class ZeroShotDataset:
 # %% ../nbs/01_data.ipynb #b17bd5c6
 IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm', '.jfif'}
 
+def _subdirs(folder:Path)->list[str]:
+    "Names of the sub-folders of `folder`, sorted, hidden ones left out."
+    with os.scandir(folder) as it: return sorted(e.name for e in it if e.is_dir() and not e.name.startswith('.'))
+
 def _need_dir(root, what='dataset root'):
     root = Path(root)
     if not root.is_dir(): raise Lr0fmError(f'{what} {root} does not exist or is not a folder; pass --root with the folder that holds the data')
@@ -105,7 +116,7 @@ def image_folder(root:str|Path, # one sub-folder per class, images inside (torch
                  templates:list[str]|None=None, split:str='test')->ZeroShotDataset:
     "A dataset from a class-per-folder tree; classes are the sorted folder names."
     root = _need_dir(root)
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith('.'))
+    classes = _subdirs(root)
     if not classes: raise Lr0fmError(f'{root} has no class sub-folders; expected ROOT/<class>/<image> (the ImageFolder layout)')
     if classnames is not None and len(classnames) != len(classes):
         raise Lr0fmError(f'{root} has {len(classes)} class folders but {len(classnames)} class names were given')
@@ -138,8 +149,9 @@ def csv_dataset(csv_path:str|Path, # a CSV with a path column and a label column
     return ZeroShotDataset(name or csv_path.stem, [(root / r[path_col], i) for r, i in zip(rows, ids)], classnames, templates, split)
 
 # %% ../nbs/01_data.ipynb #ed808d8f
+@cache
 def imagenet_meta()->dict:
-    "ImageNet class names (1,000, standard order) and CLIP's 80 templates."
+    "ImageNet class names (1,000, standard order) and CLIP's 80 templates (read once and shared: copy before changing)."
     return json.loads(assets_path('imagenet.json').read_text())
 
 def dataset_names()->list[str]:

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 from fastcore.script import call_parse
 from .core import Lr0fmError, assets_path, run_command
-from .data import ZeroShotDataset, BadImage, IMG_EXTS, MIN_SIDE, DEFAULT_TEMPLATES, check_templates, imagenet_meta, to_rgb
+from .data import ZeroShotDataset, BadImage, IMG_EXTS, DEFAULT_TEMPLATES, check_templates, imagenet_meta, to_rgb, load_image, _check_side, _subdirs, _need_dir
 
 # %% auto #0
 __all__ = ['DatasetSpec', 'registry', 'benchmark_names', 'get_spec', 'imagenet_wnids', 'resolve_templates', 'class_meta',
@@ -113,7 +113,7 @@ def find_dataset(name:str, # a benchmark dataset name
                 )->tuple[str, Path]:
     "Which source of `name` is under `root` and where: ('folder'|'hf'|'hf-cache'|'wds', path); raises `DatasetMissing` when none is."
     spec, root = get_spec(name), Path(root)
-    if not root.is_dir(): raise Lr0fmError(f'data root {root} does not exist or is not a folder; pass --root with the folder that holds the datasets')
+    _need_dir(root, 'data root')
     if source not in (None, 'folder', 'wds', 'hf'): raise Lr0fmError(f"unknown source {source!r}; use 'folder', 'wds' or 'hf'")
     kind = 'hf' if spec.hf else 'folder'
     for c in [root / f for f in spec.folders] + [root]:
@@ -145,9 +145,6 @@ def _images_in(folder:Path)->list[Path]:
     "Image files directly in `folder`, sorted, found from their names alone."
     with os.scandir(folder) as it: return sorted(Path(e.path) for e in it if e.is_file() and os.path.splitext(e.name)[1].lower() in IMG_EXTS)
 
-def _subdirs(folder:Path)->list[str]:
-    with os.scandir(folder) as it: return sorted(e.name for e in it if e.is_dir() and not e.name.startswith('.'))
-
 def _loadmat(path:Path):
     from scipy.io import loadmat
     return loadmat(str(path), squeeze_me=True)
@@ -163,9 +160,13 @@ def _check_size(spec, ds, split, strict):
     "Warn (or with `strict`, fail) when the registry's split does not have its expected size."
     if split == spec.split and spec.size and len(ds) != spec.size:
         msg = f'{spec.title} {split}: {len(ds):,} images where the paper\'s split has {spec.size:,} (partial download or another version?)'
-        if strict: raise Lr0fmError(msg + f'; the layout is {spec.layout}')
-        warnings.warn(msg)
+        _warn_or_fail(msg, strict, f'; the layout is {spec.layout}')
     return ds
+
+def _warn_or_fail(msg:str, strict:bool, hint:str=''):
+    "Warn `msg`, or with `strict` raise it with `hint` appended."
+    if strict: raise Lr0fmError(msg + hint)
+    warnings.warn(msg, stacklevel=2)
 
 # %% ../nbs/01a_datasets.ipynb #a084bf9c
 _LOADERS = {'imagenet': 'load_imagenet', 'imagenet-a': 'load_imagenet_a', 'imagenet-v2': 'load_imagenet_v2', 'imagenet-r': 'load_imagenet_r',
@@ -181,11 +182,14 @@ def open_dataset(name:str, # a benchmark dataset name (`benchmark_names()`)
                  source:str|None=None # 'folder', 'wds' or 'hf' to insist on one source when several are present (default: the first found)
                 )->ZeroShotDataset:
     "Open a benchmark dataset from whichever supported layout is under `root`."
-    spec = get_spec(name)
     kind, d = find_dataset(name, root, source)
-    meta = class_meta(name, templates)
-    if kind == 'wds': return globals()['load_wds'](name, d, meta, 'test' if split in (None, spec.split) else split, strict)
-    if kind.startswith('hf'): return globals()['load_hf'](name, d, meta, split or spec.split, strict, from_cache=kind == 'hf-cache')
+    return _open_found(name, kind, d, class_meta(name, templates), split, strict)
+
+def _open_found(name, kind, d, meta, split=None, strict=False)->ZeroShotDataset:
+    "Open dataset `name` from the source `find_dataset` found: `kind` at `d`, with class metadata `meta`."
+    spec = get_spec(name)
+    if kind == 'wds': return load_wds(name, d, meta, 'test' if split in (None, spec.split) else split, strict)
+    if kind.startswith('hf'): return load_hf(name, d, meta, split or spec.split, strict, from_cache=kind == 'hf-cache')
     return globals()[_LOADERS[name]](d, meta, split or spec.split, strict)
 
 # %% ../nbs/01a_datasets.ipynb #63c36563
@@ -334,9 +338,10 @@ def write_miniature(name:str, # a benchmark dataset name
 def _mini_hf(spec, root, per_class):
     datasets = need_datasets()
     rows = [(l[0], list(l)) for l in ([0], [1, 2], [999], [500, 501, 502])][:max(2, per_class * 2)]
+    names = imagenet_meta()['classnames']
     cols = dict(image=datasets.Image(), label=datasets.Sequence(datasets.Value('int64')), origin=datasets.Value('string'), english_label=datasets.Sequence(datasets.Value('string')))
     data = dict(image=[Image.open(io.BytesIO(_tiny_jpeg(p))) for p, _ in rows], label=[l for _, l in rows], origin=['imagenet_sketch'] * len(rows),
-                english_label=[[imagenet_meta()['classnames'][x] for x in l] for _, l in rows])
+                english_label=[[names[x] for x in l] for _, l in rows])
     if spec.name == 'imagenet-hard-4k': cols, data = dict(id=datasets.Value('int64'), **cols), dict(id=list(range(len(rows))), **data)  # the 4K card adds an id column
     ds = datasets.Dataset.from_dict(data, features=datasets.Features(cols))
     ds.save_to_disk(str(root / spec.folders[0]))
@@ -371,7 +376,8 @@ def _wnid_folders(spec, folder:Path, meta, split, strict):
     dirs = [d for d in _subdirs(folder) if _WNID.match(d)]
     extra = [d for d in dirs if d not in pos]
     if extra: raise Lr0fmError(f'{spec.title}: {folder} has class folders {extra[:3]} that are not among its {spec.classes} classes; the layout is {spec.layout}')
-    missing = [w for w in meta['keys'] if w not in set(dirs)]
+    have = set(dirs)
+    missing = [w for w in meta['keys'] if w not in have]
     if missing: raise Lr0fmError(f'{spec.title}: {folder} has {len(dirs)} of the {spec.classes} class folders (missing {", ".join(missing[:3])}...; partial download?); '
                                  f'the layout is {spec.layout}. Re-run the preparation steps (lr0fm_datasets --root ... prints them)')
     items = [(p, pos[d]) for d in dirs for p in _images_in(folder / d)]
@@ -563,9 +569,7 @@ class HFImageDataset(ZeroShotDataset):
         try: img = self.hf[int(i)][self.image_col]
         except Exception as e: raise BadImage(self.image_id(i), f'unreadable image ({type(e).__name__}: {e})') from None
         if not isinstance(img, Image.Image): raise BadImage(self.image_id(i), f'column {self.image_col!r} is not an image')
-        img = to_rgb(img)
-        if min(img.size) < MIN_SIDE: raise BadImage(self.image_id(i), f'{img.size[0]}x{img.size[1]} px is smaller than the {MIN_SIDE} px minimum')
-        return img
+        return _check_side(to_rgb(img), self.image_id(i))
 
 def load_hf(name:str, d:Path, meta:dict, split:str='validation', strict:bool=False, from_cache:bool=False)->ZeroShotDataset:
     "ImageNet-Hard(-4K) from a `save_to_disk` folder, or from the Hugging Face cache under `d` with `from_cache`."
@@ -628,10 +632,9 @@ class WdsDataset(ZeroShotDataset):
         s, off, size, _ = self.items[i][0]
         try:
             with open(self.shards[s], 'rb') as f: f.seek(off); data = f.read(size)
-            with Image.open(io.BytesIO(data)) as im: im.load(); img = to_rgb(im)
+            return load_image(io.BytesIO(data), name=self.image_id(i))
+        except BadImage: raise
         except Exception as e: raise BadImage(self.image_id(i), f'unreadable image ({type(e).__name__}: {e})') from None
-        if min(img.size) < MIN_SIDE: raise BadImage(self.image_id(i), f'{img.size[0]}x{img.size[1]} px is smaller than the {MIN_SIDE} px minimum')
-        return img
 
 def load_wds(name:str, d:Path, meta:dict, split:str='test', strict:bool=False, own_templates:bool=False)->ZeroShotDataset:
     "A benchmark dataset from its CLIP_benchmark webdataset export folder `d` (`wds_<name>`)."
@@ -654,13 +657,11 @@ def load_wds(name:str, d:Path, meta:dict, split:str='test', strict:bool=False, o
         paper = f"{spec.split}{f', {spec.size:,} images' if spec.size else ''}"
         msg = (f"{spec.title}: the export {d.name} holds {held}; that is not the paper's split ({paper}), so accuracies on it are not comparable with the paper's"
                if info.get('paper_split') is False else f"{spec.title}: the split of the export {d.name} could not be checked against the paper's ({paper}): {held}")
-        if strict: raise Lr0fmError(msg + f'; for the paper\'s split use {spec.layout}')
-        warnings.warn(msg)
+        _warn_or_fail(msg, strict, f'; for the paper\'s split use {spec.layout}')
     exp = info.get('size')
     if split == 'test' and exp and len(ds) != exp:
         msg = f'{spec.title} ({d.name}/{split}): {len(ds):,} images where the export has {exp:,} (partial download?)'
-        if strict: raise Lr0fmError(msg)
-        warnings.warn(msg)
+        _warn_or_fail(msg, strict)
     return ds
 
 # %% ../nbs/01a_datasets.ipynb #1229f5ab
@@ -698,15 +699,15 @@ def dataset_status(name:str, # a benchmark dataset name
                    root:str|Path # the data root
                   )->dict:
     "Presence and counts of one dataset under `root`: name, state ('ok', 'size', 'split' (an export of another split), 'unchecked' (an export whose split is unknown), 'missing', 'error'), source, images, expected, classes, templates, note."
-    spec = get_spec(name)
+    spec, meta = get_spec(name), class_meta(name)
     row = dict(name=name, title=spec.title, split=spec.split, expected=spec.size, classes=spec.classes,
-               templates=len(class_meta(name)['templates']), state='missing', source='', images=None, note='')
+               templates=len(meta['templates']), state='missing', source='', images=None, note='')
     try:
         kind, d = find_dataset(name, root)
         row['source'] = f'{kind}: {d}'
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter('always')
-            ds = open_dataset(name, root)
+            ds = _open_found(name, kind, d, meta)
         row.update(images=len(ds), classes=ds.n_classes, state='size' if w else 'ok', note='; '.join(str(x.message) for x in w))
         if kind == 'wds':
             info = spec.wds.get(d.name) or {}
@@ -726,7 +727,7 @@ def lr0fm_datasets(root:str=None, # data folder to check (default: only list the
     "List the paper's datasets and ImageNet-Hard; with --root, show which are present, verify their counts, and print the steps for the missing ones."
     def body():
         names = [get_spec(dataset).name] if dataset else benchmark_names()
-        if root and not Path(root).is_dir(): raise Lr0fmError(f'data root {root} does not exist or is not a folder; pass --root with the folder that holds the datasets')
+        if root: _need_dir(root, 'data root')
         rows = [dataset_status(n, root) for n in names] if root else \
                [dict(name=n, split=get_spec(n).split, expected=get_spec(n).size, classes=get_spec(n).classes, templates=len(class_meta(n)['templates']),
                      state='', images=None, source='', note='') for n in names]

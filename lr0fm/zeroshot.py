@@ -139,10 +139,11 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.models.load_model`
     if k < 5: p = np.concatenate([p, np.full(p.shape[:2] + (5 - k,), -1, p.dtype)], -1)
     labels = np.array([ds.items[i][1] for i in ids])
     multi = getattr(ds, 'multi_labels', None)  # multi-label data (ImageNet-Hard): a prediction is right when it is any of the image's labels
+    tgt = None if multi is None else [ds.targets(i) for i in ids]
     image_ids = [ds.image_id(i) for i in ids]
     frames, summary = [], []
     for r, rl in enumerate(res):
-        hit = p[:, r] == labels[:, None] if multi is None else _any_label(p[:, r], [multi[i] for i in ids])
+        hit = p[:, r] == labels[:, None] if multi is None else _any_label(p[:, r], tgt)
         summary.append(dict(resolution=res_label(rl), n_images=len(ids), top1=float(hit[:, 0].mean()), top5=float(hit.any(1).mean())))
         frames.append(pd.DataFrame(dict(image_id=image_ids, label=labels, resolution=res_label(rl),
                                         **{f'pred_{j+1}': p[:, r, j].astype('int32') for j in range(5)})))
