@@ -263,9 +263,10 @@ def correctness(predictions:pd.DataFrame, # `ResultStore.predictions()`
     toy = {}
     if results is not None and 'toy' in results:
         toy = {(str(m), str(q)): str(y) for m, q, y in zip(results['model'], results['pretrained'], results['toy'])}
-    keys = list(zip(p['model'].astype(str), p['pretrained'].astype(str)))
-    p['toy'] = [toy.get(k, 'False') for k in keys]
-    labels = {(k, y): model_label(dict(model=k[0], pretrained=k[1], toy=y)) for k, y in set(zip(keys, p['toy']))}  # each model once
+    prot = p['protocol'].astype(str) if 'protocol' in p else pd.Series('model', index=p.index)
+    keys = list(zip(p['model'].astype(str), p['pretrained'].astype(str), prot))
+    p['toy'] = [toy.get(k[:2], 'False') for k in keys]
+    labels = {(k, y): model_label(dict(model=k[0], pretrained=k[1], protocol=k[2], toy=y)) for k, y in set(zip(keys, p['toy']))}  # each model once
     p['model'] = [labels[ky] for ky in zip(keys, p['toy'])]
     p['correct'] = (p['pred_1'].astype(str) == p['label'].astype(str)).astype(float)
     p['resolution'] = p['resolution'].astype(str)

@@ -12,9 +12,14 @@ from .degrade import DEFAULT_RESOLUTIONS, parse_resolutions
 from .results import ResultStore, cell_rows
 
 # %% auto #0
-__all__ = ['eval_cell', 'run_eval', 'lr0fm_eval', 'lr0fm_demo']
+__all__ = ['cell_ident', 'eval_cell', 'run_eval', 'lr0fm_eval', 'lr0fm_demo']
 
 # %% ../nbs/20_cli.ipynb #30ed2d6e
+def cell_ident(bundle, ds, protocol:str, limit:int|None=None)->dict:
+    "The identity a (model, dataset) evaluation is stored under: model, pretrained, dataset, split, protocol."
+    return dict(model=bundle.name, pretrained=str(bundle.meta.get('pretrained')), dataset=ds.name,
+                split=ds.split + (f'[:{limit}]' if limit else ''), protocol=protocol)
+
 def eval_cell(bundle, # a loaded `ModelBundle`
               ds, # a dataset
               store:ResultStore, # where results go
@@ -23,20 +28,25 @@ def eval_cell(bundle, # a loaded `ModelBundle`
     "Evaluate one (model, dataset) at the resolutions the store does not hold yet, and store them; returns the new rows."
     from lr0fm.zeroshot import evaluate
     res = parse_resolutions(resolutions)
-    split = ds.split + (f'[:{limit}]' if limit else '')
-    ident = dict(model=bundle.name, pretrained=str(bundle.meta.get('pretrained')), dataset=ds.name, split=split, protocol=protocol)
+    ident = cell_ident(bundle, ds, protocol, limit)
     todo = store.missing(*ident.values(), res)
     if not todo:
         log(f'{bundle.name} / {ds.name}: all {len(res)} resolutions already in {store.root}, skipped'); return []
     r = evaluate(bundle, ds, todo, protocol=protocol, batch_size=batch_size, workers=workers, limit=limit,
                  cache_dir=store.root / 'cache', progress=progress)
-    rows = cell_rows(r.summary, bundle.meta, ds.name, split, ds.n_classes, protocol, len(r.skipped))
+    rows = cell_rows(r.summary, bundle.meta, ds.name, ident['split'], ds.n_classes, protocol, len(r.skipped))
     store.add(rows, r.predictions.assign(**ident, toy=bool(bundle.meta.get('toy', False))), [dict(**ident, **s) for s in r.skipped])
     accs = '  '.join(f"{s['resolution']}: {100 * s['top1']:.1f}" for s in r.summary)
     log(f'{bundle.name} / {ds.name}: top-1 % {accs}  ({r.summary[0]["n_images"]} images, {len(r.skipped)} skipped, {r.seconds:.0f} s)')
     return rows
 
 # %% ../nbs/20_cli.ipynb #c0054e4f
+def _write_record(path, cells:list[dict], parameters:dict):
+    "The cells a job is responsible for, so that a sweep can tell from the store whether it is done."
+    import json
+    from lr0fm.core import atomic_write, utc_now
+    with atomic_write(path) as f: json.dump(dict(cells=cells, parameters=parameters, written=utc_now()), f, indent=1)
+
 def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuples
              datasets:list[str], # dataset names (`lr0fm.data.dataset_names()`)
              out:str|Path, # the run folder (a `ResultStore`)
@@ -45,7 +55,9 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
              device:str|None=None, limit:int|None=None, seed:int|None=None, per_class:int|None=None, progress:bool=True,
              log=print,
              tokens:str|Path|None=None, # an LR-TK0/VPT tokens checkpoint to evaluate the (single) model with
-             templates:str|None=None # None/'clip': each dataset's CLIP templates; 'simple': only 'a photo of a {}.'
+             templates:str|None=None, # None/'clip': each dataset's CLIP templates; 'simple': only 'a photo of a {}.'
+             merge:bool=True, # write the merged view (results.csv, predictions.parquet, skipped.csv) at the end; sweep jobs leave it to the sweep
+             record:str|Path|None=None # write the identities of the cells this call is responsible for here (JSON), before evaluating
             )->ResultStore:
     "Evaluate every model on every dataset into the run folder `out`, skipping the cells it already holds."
     from lr0fm.data import get_dataset, DEFAULT_TEMPLATES
@@ -55,9 +67,11 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
     if protocol not in ('model', 'paper'): raise Lr0fmError(f"unknown protocol {protocol!r}; use 'model' or 'paper'")
     if tokens and len(models) != 1: raise Lr0fmError(f'a tokens checkpoint belongs to one model; {len(models)} models were given')
     if templates not in (None, 'clip', 'simple'): raise Lr0fmError(f"unknown templates choice {templates!r}; use 'clip' (each dataset's CLIP templates) or 'simple' ('a photo of a {{}}.')")
+    store.clean()  # temporary files of earlier writers that were killed
     dsets = [get_dataset(d, root, **({'per_class': per_class} if per_class and d in DEMO_SETS else {})) for d in datasets]
     if templates == 'simple':  # one template; the split records it, so these rows never mix with the full-template ones
         for ds in dsets: ds.templates, ds.split = list(DEFAULT_TEMPLATES), f'{ds.split}+simple-template'
+    cells = []
     for m in models:
         name, pretrained, checkpoint = (m, None, None) if isinstance(m, str) else tuple(m) + (None,) * (3 - len(m))
         b = load_model(name, pretrained=pretrained, checkpoint=checkpoint, device=dev, seed=seed)
@@ -65,7 +79,12 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
             from lr0fm.lrtk0 import load_tokens
             b = load_tokens(tokens, b)
         if b.meta.get('toy'): log(f'{name} is an embedded TOY model: its results exercise the pipeline, they say nothing about foundation models')
+        if record:
+            cells += [dict(cell_ident(b, ds, protocol, limit), request=req) for req, ds in zip(datasets, dsets)]
+            _write_record(record, cells, dict(datasets=list(datasets), resolutions=[str(r) for r in res], protocol=protocol,
+                                              templates=templates or 'clip', limit=limit, per_class=per_class))
         for ds in dsets: eval_cell(b, ds, store, res, protocol, batch_size, workers, limit, progress, log)
+    if merge: store.merge()
     return store
 
 # %% ../nbs/20_cli.ipynb #33617341
@@ -73,7 +92,7 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
 @call_parse
 def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT-B-32) or an embedded lr0fm-mini-* model
                dataset:Param('dataset names (see lr0fm_datasets)', str, nargs='+')=None,
-               out:str=None, # run folder to write (results.csv, predictions.parquet, skipped.csv)
+               out:str=None, # run folder: the result store (shards/, and the merged results.csv, predictions.parquet, skipped.csv)
                pretrained:str=None, # pretrained tag (open_clip), e.g. laion2b_s34b_b79k
                checkpoint:str=None, # local weights file instead of a tag
                tokens:str=None, # LR-TK0 or VPT tokens checkpoint (from lr0fm_train_tk0) to evaluate the model with

@@ -144,11 +144,12 @@ def validate(table:pd.DataFrame, # tidy rows: model, dataset, resolution, top1 (
     return t
 
 # %% ../nbs/05a_metrics.ipynb #5eb3ee00
-def model_label(r # a result-store row (dict or Series) with model, pretrained and toy
+def model_label(r # a result-store row (dict or Series) with model, pretrained, protocol and toy
                )->str:
-    "Display name of a result-store model: 'name (pretrained)', with ' [toy]' for the embedded toy models."
+    "Display name of a result-store model: 'name (pretrained)', then ' [paper protocol]' for the authors' pipeline and ' [toy]' for the toy models."
     pre = str(r.get('pretrained', ''))
     lab = str(r['model']) + (f' ({pre})' if pre not in ('', 'None', 'nan', 'none') else '')
+    if str(r.get('protocol', 'model')) == 'paper': lab += ' [paper protocol]'
     return lab + (' [toy]' if str(r.get('toy', False)) == 'True' else '')
 
 def tidy_from_store(results:pd.DataFrame # rows of `ResultStore.results()` (accuracies as fractions)
@@ -162,6 +163,7 @@ def tidy_from_store(results:pd.DataFrame # rows of `ResultStore.results()` (accu
     if 'top5' in r: out['top5'] = pd.to_numeric(r['top5']) * 100
     out['n_classes'] = pd.to_numeric(r['n_classes'], errors='coerce') if 'n_classes' in r else np.nan
     out['family'] = r['model'].astype(str); out['toy'] = toy.to_numpy(); out['source'] = 'ours'
+    if 'protocol' in r: out['protocol'] = r['protocol'].astype(str).to_numpy()
     if 'split' in r and r['split'].astype(str).nunique() > 1:
         raise Lr0fmError(f"the store mixes splits {sorted(r['split'].astype(str).unique())}; report one split at a time")
     return out
