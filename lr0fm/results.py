@@ -214,7 +214,15 @@ def missing(self:ResultStore, model:str, pretrained:str, dataset:str, split:str,
     done = set(self._winners(cell_id(ident))['resolution'])
     return [x for x in resolutions if str(x) not in done]
 
-# %% ../nbs/05_results.ipynb #ad22446e
+# %% ../nbs/05_results.ipynb #0bbc528d
+def _by_cell(rows:pd.DataFrame, preds:pd.DataFrame|None, skip:pd.DataFrame|None):
+    "Per cell of `rows`: its identity, its rows (as JSON records), its predictions and its skipped images."
+    of = lambda df, ident: df[(df[CELL_COLUMNS] == pd.Series(ident)).all(axis=1)]
+    for key, g in rows.groupby(CELL_COLUMNS, sort=False):
+        ident = dict(zip(CELL_COLUMNS, key))
+        yield (ident, json.loads(g.to_json(orient='records')), None if preds is None else of(preds, ident),
+               [] if skip is None or skip.empty else of(skip, ident).to_dict('records'))
+
 @patch
 def add(self:ResultStore, rows:list[dict], # tidy rows of one or more cells (KEY_COLUMNS plus the accuracies)
         predictions:pd.DataFrame|None=None, # per-image predictions of the same cells, with the key columns
@@ -228,17 +236,7 @@ def add(self:ResultStore, rows:list[dict], # tidy rows of one or more cells (KEY
     self._init()
     preds = _norm(predictions) if predictions is not None and len(predictions) else None
     skip = pd.DataFrame(skipped).astype(str) if skipped else None
-    out = []
-    for key, g in new.groupby(CELL_COLUMNS, sort=False):
-        ident = dict(zip(CELL_COLUMNS, key))
-        p = s = None
-        if preds is not None:
-            p = preds[(preds[CELL_COLUMNS] == pd.Series(ident)).all(axis=1)]
-        if skip is not None:
-            s = skip[(skip[CELL_COLUMNS] == pd.Series(ident)).all(axis=1)].to_dict('records')
-        recs = json.loads(g.to_json(orient='records'))
-        out.append(_write_shard(self.shards_dir / cell_id(ident), recs, p, s or []))
-    return out
+    return [_write_shard(self.shards_dir / cell_id(ident), recs, p, s) for ident, recs, p, s in _by_cell(new, preds, skip)]
 
 @patch
 def _init(self:ResultStore):
@@ -258,15 +256,11 @@ def migrate(self:ResultStore)->int:
     preds = _norm(pd.read_parquet(self.predictions_path)) if self.predictions_path.exists() else None
     skip = pd.read_csv(self.skipped_path, dtype=str) if self.skipped_path.exists() else None
     n = 0
-    for key, g in rows.groupby(CELL_COLUMNS, sort=False):
-        ident = dict(zip(CELL_COLUMNS, key))
+    for ident, recs, p, s in _by_cell(rows, preds, skip):
         cell = self.shards_dir / cell_id(ident)
-        digest = hashlib.sha1(g.to_json(orient='records').encode()).hexdigest()[:8]
-        name = f'{0:020d}-legacy-0-{digest}'
+        name = f'{0:020d}-legacy-0-{hashlib.sha1(json.dumps(recs).encode()).hexdigest()[:8]}'
         if (cell / name).exists(): continue
-        p = None if preds is None else preds[(preds[CELL_COLUMNS] == pd.Series(ident)).all(axis=1)]
-        s = [] if skip is None or skip.empty else skip[(skip[CELL_COLUMNS] == pd.Series(ident)).all(axis=1)].to_dict('records')
-        try: _write_shard(cell, json.loads(g.to_json(orient='records')), p, s, name=name); n += 1
+        try: _write_shard(cell, recs, p, s, name=name); n += 1
         except OSError:
             if not (cell / name).exists(): raise   # another migrator got there first
     with atomic_write(self.marker_path) as f: json.dump(dict(format=STORE_FORMAT, created=utc_now(), migrated_cells=n), f)
