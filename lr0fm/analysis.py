@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse, store_true
-from .core import Lr0fmError, assets_path, atomic_write, run_command, utc_now
+from .core import Lr0fmError, assets_path, atomic_write, run_command, utc_now, check_bounds
 from .metrics import (ALPHA, Gamma, dataset_table, display_name, model_label, order_datasets, rank_correlation, res_order, robustness, robustness_table,
                            validate, common_grid, wide)
 from .published import name_key
@@ -440,8 +440,9 @@ def lr0fm_report(published:store_true=False, # report the published LR0.FM resul
         from lr0fm.published import accuracy_table_from
         if not out: raise Lr0fmError('--out is required (the folder for report.html and the CSVs)')
         preds = res_rows = None
-        if results and (Path(results) / 'results.csv').exists():  # read results.csv once (accuracy_table_from reports a missing one)
-            from lr0fm.results import ResultStore
+        check_bounds(n_boot=n_boot)
+        from lr0fm.results import ResultStore
+        if results and ResultStore(results).holds_results():  # read the store once (accuracy_table_from reports an empty one)
             st = ResultStore(results); res_rows = st.results()
         t, src = accuracy_table_from(published, results, store_rows=res_rows)
         if results: preds = st.predictions()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os, sys, time
 from pathlib import Path
 from fastcore.script import call_parse, Param, store_true
-from .core import Lr0fmError, get_device, run_command, dashed_options
+from .core import Lr0fmError, get_device, run_command, dashed_options, check_bounds
 from .degrade import DEFAULT_RESOLUTIONS, parse_resolutions
 from .results import ResultStore, cell_rows
 
@@ -63,7 +63,9 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
     from lr0fm.data import get_dataset, DEFAULT_TEMPLATES
     from lr0fm.models import load_model
     from lr0fm.synthetic import DEMO_SETS
+    check_bounds(batch_size=batch_size, workers=workers, limit=limit, per_class=per_class)
     res, store, dev = parse_resolutions(resolutions), ResultStore(out), get_device(device)
+    check_bounds(**{'resolution': max([r for r in res if r != 'HR'], default=None)})
     if protocol not in ('model', 'paper'): raise Lr0fmError(f"unknown protocol {protocol!r}; use 'model' or 'paper'")
     if tokens and len(models) != 1: raise Lr0fmError(f'a tokens checkpoint belongs to one model; {len(models)} models were given')
     if templates not in (None, 'clip', 'simple'): raise Lr0fmError(f"unknown templates choice {templates!r}; use 'clip' (each dataset's CLIP templates) or 'simple' ('a photo of a {{}}.')")

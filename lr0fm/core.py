@@ -10,8 +10,8 @@ from importlib.resources import files
 import numpy as np
 
 # %% auto #0
-__all__ = ['Lr0fmError', 'run_command', 'undash', 'dashed_options', 'assets_path', 'shared_data_path', 'set_seed',
-           'warmup_cosine', 'get_device', 'atomic_write', 'utc_now']
+__all__ = ['BOUNDS', 'Lr0fmError', 'run_command', 'os_error_line', 'undash', 'dashed_options', 'assets_path', 'shared_data_path',
+           'set_seed', 'warmup_cosine', 'check_bounds', 'get_device', 'atomic_write', 'utc_now']
 
 # %% ../nbs/00_core.ipynb #9fed9207
 class Lr0fmError(ValueError):
@@ -21,13 +21,37 @@ class Lr0fmError(ValueError):
 def run_command(fn, # the command's body, called with no arguments
                 prog:str # the command's name, printed before the message
                ):
-    "Run a command body; user errors become one line on stderr and exit status 2."
-    import sys
+    "Run a command body; user errors and OS errors become one line on stderr (exit 2 and 1), SIGTERM is handled like Ctrl-C."
+    import sys, signal, threading
+    def _term(signum, frame): raise _Terminated()
+    old = signal.signal(signal.SIGTERM, _term) if threading.current_thread() is threading.main_thread() else None
     try: return fn()
     except Lr0fmError as e:
         print(f'{prog}: error: {e}', file=sys.stderr); sys.exit(2)
-    except KeyboardInterrupt:
-        print(f'{prog}: interrupted; finished work is kept, run the same command again to resume', file=sys.stderr); sys.exit(130)
+    except KeyboardInterrupt as e:
+        how = 'terminated (SIGTERM)' if isinstance(e, _Terminated) else 'interrupted'
+        print(f'{prog}: {how}; finished work is kept, run the same command again to resume', file=sys.stderr)
+        sys.exit(143 if isinstance(e, _Terminated) else 130)
+    except OSError as e:
+        if e.filename is None: raise
+        print(f'{prog}: error: {os_error_line(e)}', file=sys.stderr); sys.exit(1)
+    finally:
+        if old is not None: signal.signal(signal.SIGTERM, old)
+
+class _Terminated(KeyboardInterrupt): "SIGTERM, raised where the command is, so that it ends as Ctrl-C ends it."
+
+def os_error_line(e:OSError)->str:
+    "One line for an operating-system error: what failed, on which path, and what to do."
+    import errno
+    hint = {errno.EROFS: 'the file system is read-only: choose an output folder you can write (--out)',
+            errno.ENOSPC: 'the disk is full: free space or choose another output folder; finished results are kept',
+            errno.EDQUOT: 'the disk quota is exceeded: free space or choose another output folder; finished results are kept',
+            errno.EACCES: 'permission denied: choose a path you may write, or fix its permissions',
+            errno.EPERM: 'operation not permitted: choose a path you may write, or fix its permissions',
+            errno.ENAMETOOLONG: 'the path is too long for the file system: choose a shorter output folder',
+            errno.ENOENT: 'no such file or folder: check the path'}.get(e.errno, 'check the path')
+    path = e.filename if e.filename2 is None else f'{e.filename} -> {e.filename2}'
+    return f'{path}: {e.strerror or type(e).__name__}; {hint}'.replace('\n', ' ')
 
 # %% ../nbs/00_core.ipynb #1c08a69f
 def _run_as_script(frame)->bool:
@@ -86,6 +110,19 @@ def warmup_cosine(warmup:int, # steps of linear warm-up
     "Learning-rate factor per step for `torch.optim.lr_scheduler.LambdaLR`: linear warm-up, then cosine decay to zero."
     import math
     return lambda s: (s + 1) / warmup if s < warmup else 0.5 * (1 + math.cos(math.pi * (s - warmup) / max(1, steps - warmup)))
+
+# %% ../nbs/00_core.ipynb #c0b0a002
+BOUNDS = dict(resolution=(1, 2048), batch_size=(1, 4096), workers=(0, 256), limit=(1, 10**8), per_class=(1, 10_000),
+              trials=(1, 2000), steps=(1, 10**7), n_images=(1, 10**7), n_boot=(1, 100_000), jobs=(1, 1024), n_prompts=(1, 1024),
+              array_parallelism=(1, 10_000), time_min=(1, 60 * 24 * 30), gpus_per_job=(0, 64), cpus_per_job=(1, 1024), mem_gb=(1, 16384))
+
+def check_bounds(**values):
+    "Raise one clear line for a value that is not a whole number within its bound in `BOUNDS` (None passes)."
+    for k, v in values.items():
+        if v is None: continue
+        lo, hi = BOUNDS[k]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or not lo <= v <= hi:
+            raise Lr0fmError(f"{k.replace('_', '-')} = {v!r} is out of range: use a whole number from {lo} to {hi}")
 
 # %% ../nbs/00_core.ipynb #5b8ac82c
 def get_device(device:str|None=None # 'cpu', 'cuda', 'cuda:1'; None picks cuda when available

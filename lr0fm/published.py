@@ -91,7 +91,7 @@ def published_results()->pd.DataFrame:
 
 # %% ../nbs/05b_published.ipynb #9cb9a2f2
 def accuracy_table_from(published:bool=False, # use the shipped published results
-                        results:str|Path|None=None, # a result store folder (with results.csv)
+                        results:str|Path|None=None, # a result store folder
                         store_rows:pd.DataFrame|None=None # that store's `results()` when the caller has read them already
                        )->tuple[pd.DataFrame, str]:
     "The tidy table of the published results, a result store, or both (on their common grid), with a one-line description."
@@ -101,7 +101,7 @@ def accuracy_table_from(published:bool=False, # use the shipped published result
     if results:
         from lr0fm.results import ResultStore
         p = Path(results)
-        if not (p / 'results.csv').exists(): raise Lr0fmError(f'{p} holds no results.csv; pass the run folder of lr0fm_eval or lr0fm_demo')
+        if not ResultStore(p).holds_results(): raise Lr0fmError(f'{p} holds no results; pass the run folder of lr0fm_eval, lr0fm_sweep or lr0fm_demo')
         rows = ResultStore(p).results() if store_rows is None else store_rows
         parts.append(validate(tidy_from_store(rows), complete=False)); src.append(f'result store {p}')
     t = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]

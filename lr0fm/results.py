@@ -71,7 +71,22 @@ def _write_shard(cell_dir:Path, # shards/<cell>
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
 
-# %% ../nbs/05_results.ipynb #d0fbcd27
+# %% ../nbs/05_results.ipynb #41d2f797
+def _num(x)->bool: return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x
+
+def _row_problem(r)->str|None:
+    "What is wrong with a result row, or None: every key present, accuracies in [0, 1], counts positive."
+    if not isinstance(r, dict): return 'not a mapping'
+    gone = [c for c in KEY_COLUMNS + ['top1', 'top5'] if r.get(c) is None or str(r.get(c)) in ('', 'nan', 'None')]
+    if gone: return f'no value for {gone} (cut short?)'
+    res = str(r['resolution'])
+    if res != 'HR' and not (res.isdigit() and int(res) > 0): return f'resolution {res!r} is not HR or a pixel size'
+    for c in ('top1', 'top5'):
+        if not _num(r[c]) or not 0 <= r[c] <= 1: return f'{c} = {r[c]!r} is not a fraction in [0, 1]'
+    for c in ('n_images', 'n_classes'):
+        if c in r and r[c] is not None and (not _num(r[c]) or r[c] < 1 or r[c] != int(r[c])): return f'{c} = {r[c]!r} is not a positive count'
+    return None
+
 def _damaged(path:Path, why:str)->Lr0fmError:
     return Lr0fmError(f'{path} is damaged ({why}); move the folder {path.parent} out of the store and run again to re-evaluate that cell')
 
@@ -80,13 +95,15 @@ def _read_rows(shard:Path)->dict:
     p = shard / 'rows.json'
     try: doc = json.loads(p.read_bytes())
     except (OSError, ValueError) as e: raise _damaged(p, f'{type(e).__name__}: {e}') from None
-    if not isinstance(doc, dict) or not isinstance(doc.get('rows'), list) or not isinstance(doc.get('skipped', []), list):
+    if not isinstance(doc, dict) or not isinstance(doc.get('rows'), list) or not doc['rows'] or not isinstance(doc.get('skipped', []), list):
         raise _damaged(p, 'not an lr0fm shard')
-    for r in doc['rows']:
-        if not isinstance(r, dict) or any(c not in r for c in KEY_COLUMNS + ['top1', 'top5']): raise _damaged(p, 'a row lacks key or accuracy columns')
+    for i, r in enumerate(doc['rows']):
+        why = _row_problem(r)
+        if why: raise _damaged(p, f'row {i + 1}: {why}')
+    if not all(isinstance(x, dict) and 'image_id' in x for x in doc.get('skipped', [])): raise _damaged(p, 'a skipped-image entry has no image_id')
     return doc
 
-# %% ../nbs/05_results.ipynb #b0294fc2
+# %% ../nbs/05_results.ipynb #d542c068
 def _pid_alive(pid:int)->bool:
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
@@ -101,7 +118,7 @@ def _is_stale(p:Path, max_age_s:float)->bool:
     with contextlib.suppress(FileNotFoundError): return time.time() - p.lstat().st_mtime > max_age_s
     return False
 
-# %% ../nbs/05_results.ipynb #4312e9a6
+# %% ../nbs/05_results.ipynb #309fefa1
 class ResultStore:
     "A run folder that many writers fill at once: one shard per finished cell, combined by the readers (latest wins)."
     def __init__(self, root:str|Path # the run folder (created on the first write)
@@ -117,9 +134,12 @@ class ResultStore:
     def is_legacy(self)->bool:
         "Whether this is a store of the earlier single-file format (a results.csv and no store.json)."
         return self.results_path.exists() and not self.marker_path.exists()
+    def holds_results(self)->bool:
+        "Whether anything is stored: a shard, or an old single-file store."
+        return self.is_legacy() or (self.shards_dir.is_dir() and any(not e.name.startswith('.') for e in os.scandir(self.shards_dir)))
     def __repr__(self): return f'ResultStore({str(self.root)!r}: {len(self.results())} rows)'
 
-# %% ../nbs/05_results.ipynb #a9e797d0
+# %% ../nbs/05_results.ipynb #9eaf7d25
 @patch
 def _shards(self:ResultStore, cell:str|None=None)->list[tuple[Path, dict]]:
     "Committed shards (folder, rows document), oldest first; one cell's only when `cell` is given."
@@ -146,11 +166,17 @@ def _winners(self:ResultStore, cell:str|None=None)->pd.DataFrame:
 
 @patch
 def _legacy_rows(self:ResultStore)->list[dict]:
-    try: return _norm(pd.read_csv(self.results_path, dtype={'resolution': str})).to_dict('records')
+    "The rows of an old single-file store, checked like a shard's."
+    p, fix = self.results_path, 'restore it from a backup, or delete that line (its cell is then evaluated again)'
+    try: recs = _norm(pd.read_csv(p, dtype={'resolution': str})).to_dict('records')
     except FileNotFoundError: return []
-    except Exception as e: raise Lr0fmError(f'{self.results_path} cannot be read ({type(e).__name__}: {e}); move it away to start a fresh store') from None
+    except Exception as e: raise Lr0fmError(f'{p} cannot be read ({type(e).__name__}: {str(e)[:120]}); move it away to start a fresh store') from None
+    for i, r in enumerate(recs):
+        why = _row_problem({k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()})
+        if why: raise Lr0fmError(f'{p} is damaged (line {i + 2}: {why}); {fix}')
+    return recs
 
-# %% ../nbs/05_results.ipynb #b60a5149
+# %% ../nbs/05_results.ipynb #a9fa176e
 def _res_rank(r:str)->int: return -10**9 if r == 'HR' else -int(r) if r.isdigit() else 0
 
 def _sorted(df:pd.DataFrame)->pd.DataFrame:
@@ -167,10 +193,14 @@ def results(self:ResultStore)->pd.DataFrame:
     return _sorted(w)[cols]
 
 def _read_preds(shard:Path)->pd.DataFrame:
+    "One shard's predictions, checked: the columns lr0fm writes, class indices as integers."
     p = shard / 'predictions.parquet'
-    try: return pd.read_parquet(p, columns=PRED_COLUMNS)
+    try: df = pd.read_parquet(p, columns=PRED_COLUMNS)
     except FileNotFoundError: return pd.DataFrame(columns=PRED_COLUMNS)
-    except Exception as e: raise _damaged(p, f'{type(e).__name__}: {str(e)[:120]}') from None
+    except Exception as e: raise _damaged(p, f'{type(e).__name__}: {" ".join(str(e).split())[:120]}') from None
+    bad = [c for c in PRED_COLUMNS if c not in ('image_id', 'resolution') and not pd.api.types.is_integer_dtype(df[c])]
+    if bad: raise _damaged(p, f'columns {bad} are not class indices')
+    return df
 
 @patch
 def predictions(self:ResultStore, **where)->pd.DataFrame:
@@ -214,7 +244,7 @@ def missing(self:ResultStore, model:str, pretrained:str, dataset:str, split:str,
     done = set(self._winners(cell_id(ident))['resolution'])
     return [x for x in resolutions if str(x) not in done]
 
-# %% ../nbs/05_results.ipynb #0bbc528d
+# %% ../nbs/05_results.ipynb #995ec7ce
 def _by_cell(rows:pd.DataFrame, preds:pd.DataFrame|None, skip:pd.DataFrame|None):
     "Per cell of `rows`: its identity, its rows (as JSON records), its predictions and its skipped images."
     of = lambda df, ident: df[(df[CELL_COLUMNS] == pd.Series(ident)).all(axis=1)]
@@ -247,7 +277,7 @@ def _init(self:ResultStore):
     else:
         with atomic_write(self.marker_path) as f: json.dump(dict(format=STORE_FORMAT, created=utc_now()), f)
 
-# %% ../nbs/05_results.ipynb #16ab0281
+# %% ../nbs/05_results.ipynb #2b5cd537
 @patch
 def migrate(self:ResultStore)->int:
     "Convert a legacy single-file store into shards (no loss; the old files become the merged view); returns the cells converted."
@@ -266,11 +296,11 @@ def migrate(self:ResultStore)->int:
     with atomic_write(self.marker_path) as f: json.dump(dict(format=STORE_FORMAT, created=utc_now(), migrated_cells=n), f)
     return n
 
-# %% ../nbs/05_results.ipynb #9e102957
+# %% ../nbs/05_results.ipynb #c79e36c0
 @patch
 def merge(self:ResultStore)->list[Path]:
     "Write results.csv, predictions.parquet and skipped.csv from the shards (a merged view for people and other tools)."
-    if not self.shards_dir.is_dir() and not self.is_legacy(): raise Lr0fmError(f'{self.root} holds no results yet; run lr0fm_eval or lr0fm_sweep first')
+    if not self.holds_results(): raise Lr0fmError(f'{self.root} holds no results yet; run lr0fm_eval or lr0fm_sweep first')
     self._init()
     r = self.results()
     with atomic_write(self.predictions_path, 'wb') as f: self.predictions().to_parquet(f, index=False)
@@ -298,7 +328,7 @@ def info(self:ResultStore)->pd.DataFrame:
     recs = [dict(cell=sh.parent.name, shard=sh.name, rows=len(doc['rows']), winning=int(wins.get(str(sh), 0))) for sh, doc in self._shards()]
     return pd.DataFrame(recs, columns=['cell', 'shard', 'rows', 'winning'])
 
-# %% ../nbs/05_results.ipynb #d9563274
+# %% ../nbs/05_results.ipynb #6dc9d2c2
 def cell_rows(summary:list[dict], # `EvalResult.summary`: resolution, n_images, top1, top5
               meta:dict, # the model's metadata (name, pretrained, toy)
               dataset:str, split:str, n_classes:int, protocol:str, n_skipped:int=0)->list[dict]:
@@ -307,7 +337,7 @@ def cell_rows(summary:list[dict], # `EvalResult.summary`: resolution, n_images, 
                  resolution=str(s['resolution']), n_images=s['n_images'], n_classes=n_classes, top1=s['top1'], top5=s['top5'],
                  n_skipped=n_skipped, toy=bool(meta.get('toy', False))) for s in summary]
 
-# %% ../nbs/05_results.ipynb #06dab6a6
+# %% ../nbs/05_results.ipynb #98f23788
 from fastcore.script import call_parse, Param
 from .core import run_command
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import pandas as pd
 from fastcore.script import call_parse, Param, store_true
-from .core import Lr0fmError, atomic_write, run_command, dashed_options, utc_now
+from .core import Lr0fmError, atomic_write, run_command, dashed_options, utc_now, check_bounds
 from .results import ResultStore, _pid_alive
 
 # %% auto #0
@@ -95,6 +95,8 @@ class SweepSpec:
         if dup: raise Lr0fmError(f'backbones repeat ({dup[0]}); give each once')
         self.datasets = expand_datasets([str(d) for d in self.datasets])
         self.resolutions = parse_resolutions(self.resolutions)
+        check_bounds(batch_size=self.batch_size, workers=self.workers, limit=self.limit, per_class=self.per_class,
+                     resolution=max([r for r in self.resolutions if r != 'HR'], default=None))
         self.out = str(Path(self.out).absolute())
         return self
 
@@ -320,6 +322,7 @@ def launch(spec:SweepSpec, # a checked spec
            poll_s:float=2.0, log=print, **slurm)->list:
     "Submit the sweep's jobs that are not done, running or pending; returns the submitit jobs."
     if executor not in ('local', 'slurm'): raise Lr0fmError(f"unknown executor {executor!r}; use 'local' or 'slurm'")
+    check_bounds(jobs=jobs, **{k: v for k, v in slurm.items() if k in ('time_min', 'gpus_per_job', 'cpus_per_job', 'mem_gb', 'array_parallelism')})
     out = Path(spec.out); (out / 'jobs').mkdir(parents=True, exist_ok=True)
     ResultStore(out).clean()
     _write_json(out / 'sweep.json', dict(asdict(spec), written=utc_now()))

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 import torch.nn.functional as F
 from fastcore.script import call_parse, store_true
-from .core import Lr0fmError, atomic_write, get_device, run_command, utc_now, dashed_options, warmup_cosine
+from .core import Lr0fmError, atomic_write, get_device, run_command, utc_now, dashed_options, warmup_cosine, check_bounds
 from .data import IMG_EXTS, load_image, BadImage
 from .lrtk0 import LRTokens, METHOD_LABEL, vit_spec, save_tokens, with_tokens
 
@@ -226,6 +226,7 @@ def _train_body(model, source, out, pretrained, checkpoint, vpt, start_block, n_
     from lr0fm.models import load_model
     for k, v in dict(model=model, source=source, out=out).items():
         if not v: raise Lr0fmError(f'--{k.replace("_", "-")} is required (see lr0fm_train_tk0 --help)')
+    check_bounds(steps=steps, batch_size=batch_size, n_images=n_images, n_prompts=n_prompts, workers=workers)
     b = load_model(model, pretrained=pretrained, checkpoint=checkpoint, device=get_device(device), seed=seed)
     vit_spec(b.model, b.name)  # fail early on a non-ViT
     src = ProceduralSource(n_images, b.input_size, seed) if source == 'procedural' else FolderSource(source, b.input_size)

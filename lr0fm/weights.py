@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np, pandas as pd
 from fastcore.script import call_parse, store_true
-from .core import Lr0fmError, assets_path, atomic_write, run_command, utc_now
+from .core import Lr0fmError, assets_path, atomic_write, run_command, utc_now, check_bounds
 from .metrics import ALPHA, canonical_dataset, norm_resolution, order_datasets, rank_correlation, robustness, wide
 
 # %% auto #0
@@ -90,6 +90,7 @@ def optimise_weights(table:pd.DataFrame, # tidy accuracy table (percent) with ev
                     )->WeightSearch:
     "Search WAR weights that maximise the paper's objective with Ax; returns the best trial and the trial history."
     if trials < 1: raise Lr0fmError(f'--trials must be at least 1 (got {trials})')
+    check_bounds(trials=trials)
     bounds = tuple(bounds or WEIGHT_BOUNDS); coefs = coefs or objective_coefficients()
     if not (0 < bounds[0] < bounds[1]): raise Lr0fmError(f'weight bounds {bounds} must satisfy 0 < low < high')
     G = gamma_table(table, res, alpha)
