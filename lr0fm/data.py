@@ -46,14 +46,15 @@ def _check_side(img:Image.Image, name, min_side:int=MIN_SIDE)->Image.Image:
 
 def load_image(path, # image file: a path, or an open binary file object (e.g. `io.BytesIO`)
                min_side:int=MIN_SIDE, # refuse images with a side below this
-               name:str|None=None # how errors name the image (default: `path`)
+               name:str|None=None, # how errors name the image (default: `path`)
+               rgb:bool=True # False: keep the decoded mode (grayscale, CMYK, palette, alpha, 16-bit) for a transform that converts later
               )->Image.Image:
-    "Decode an image file fully into 8-bit RGB, or raise `BadImage` saying why not."
+    "Decode an image file fully into 8-bit RGB (or its own mode), or raise `BadImage` saying why not."
     name = path if name is None else name
     try:
         with Image.open(path) as im:
             im.load()  # force the full decode now: truncated files fail here, not later inside a transform
-            img = to_rgb(im)
+            img = to_rgb(im) if rgb else im.copy()
     except FileNotFoundError: raise BadImage(name, 'file not found') from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError) as e:
         raise BadImage(name, f'unreadable image ({type(e).__name__}: {e})') from None
@@ -97,6 +98,10 @@ class ZeroShotDataset:
     def targets(self, i:int)->tuple[int, ...]: "Every correct label of item `i` (one, unless the dataset is multi-label)."; return self.multi_labels[i] if self.multi_labels else (self.items[i][1],)
     def image_id(self, i:int)->str: "A stable identifier of image `i` (its path)."; return str(self.items[i][0])
     def load(self, i:int)->Image.Image: "Image `i` as RGB (may raise `BadImage`)."; return load_image(self.items[i][0])
+    def load_decoded(self, i:int)->Image.Image:
+        "Image `i` in the mode it was decoded in, for transforms that convert to RGB after resizing (may raise `BadImage`)."
+        if type(self).load is not ZeroShotDataset.load: return self.load(i)  # a subclass with only its own `load`: that image
+        return load_image(self.items[i][0], rgb=False)
     def __repr__(self): return f'{type(self).__name__}({self.name!r}, split={self.split!r}, {len(self)} images, {self.n_classes} classes, {len(self.templates)} templates)'
 
 # %% ../nbs/01_data.ipynb #b17bd5c6

@@ -564,12 +564,13 @@ class HFImageDataset(ZeroShotDataset):
         super().__init__(name, [(i, l[0]) for i, l in enumerate(multi)], classnames, templates, split, multi_labels=multi if is_multi else None)
         self.hf, self.image_col = hf, image_col
     def image_id(self, i:int)->str: "Row `i` of the split."; return f'{self.name}/{self.split}/{i}'
-    def load(self, i:int)->Image.Image:
-        "Decode row `i`'s image as RGB (may raise `BadImage`)."
+    def load_decoded(self, i:int)->Image.Image:
+        "Decode row `i`'s image in its own mode (may raise `BadImage`)."
         try: img = self.hf[int(i)][self.image_col]
         except Exception as e: raise BadImage(self.image_id(i), f'unreadable image ({type(e).__name__}: {e})') from None
         if not isinstance(img, Image.Image): raise BadImage(self.image_id(i), f'column {self.image_col!r} is not an image')
-        return _check_side(to_rgb(img), self.image_id(i))
+        return _check_side(img, self.image_id(i))
+    def load(self, i:int)->Image.Image: "Decode row `i`'s image as RGB (may raise `BadImage`)."; return to_rgb(self.load_decoded(i))
 
 def load_hf(name:str, d:Path, meta:dict, split:str='validation', strict:bool=False, from_cache:bool=False)->ZeroShotDataset:
     "ImageNet-Hard(-4K) from a `save_to_disk` folder, or from the Hugging Face cache under `d` with `from_cache`."
@@ -627,14 +628,15 @@ class WdsDataset(ZeroShotDataset):
     def __init__(self, name, shards, items, classnames, templates=None, split='test'):
         super().__init__(name, items, classnames, templates, split); self.shards = list(shards)
     def image_id(self, i:int)->str: "Shard and key of image `i`."; s, _, _, k = self.items[i][0]; return f'{self.shards[s].name}#{k}'
-    def load(self, i:int)->Image.Image:
-        "Image `i` decoded from its shard bytes (may raise `BadImage`)."
+    def load(self, i:int, rgb:bool=True)->Image.Image:
+        "Image `i` decoded from its shard bytes, as RGB unless `rgb=False` (may raise `BadImage`)."
         s, off, size, _ = self.items[i][0]
         try:
             with open(self.shards[s], 'rb') as f: f.seek(off); data = f.read(size)
-            return load_image(io.BytesIO(data), name=self.image_id(i))
+            return load_image(io.BytesIO(data), name=self.image_id(i), rgb=rgb)
         except BadImage: raise
         except Exception as e: raise BadImage(self.image_id(i), f'unreadable image ({type(e).__name__}: {e})') from None
+    def load_decoded(self, i:int)->Image.Image: "Image `i` in its decoded mode (may raise `BadImage`)."; return self.load(i, rgb=False)
 
 def load_wds(name:str, d:Path, meta:dict, split:str='test', strict:bool=False, own_templates:bool=False)->ZeroShotDataset:
     "A benchmark dataset from its CLIP_benchmark webdataset export folder `d` (`wds_<name>`)."

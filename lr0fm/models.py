@@ -103,10 +103,10 @@ class CompactTokenizer:
         return cls(ids, context_length)
 
 # %% ../nbs/03_models.ipynb #c6c81f92
-# the authors' per-family resize protocol (DESIGN.md section 4): 'shortest' = shorter side + centre crop, 'squash' = resize to n x n
-PAPER_PROTOCOL = {'CLIP': 'shortest', 'CoCa': 'shortest', 'EVA-CLIP': 'shortest', 'MetaCLIP': 'shortest',
-                  'SigLIP': 'squash', 'CLIPA': 'squash', 'OpenCLIP': 'squash', 'ALBEF': 'squash', 'M2-Encoder': 'squash',
-                  'BLIP': 'shortest', 'lr0fm-mini': 'shortest'}
+# the authors' per-family resize protocol: 'shortest' = shorter side + centre crop, 'squash' = resize to n x n
+# (read from their code: the whole pipelines, with file and line, are `lr0fm.degrade.PAPER_PIPELINES`)
+from .degrade import PAPER_PIPELINES
+PAPER_PROTOCOL = {fam: p['resize'] for fam, p in PAPER_PIPELINES.items()}
 
 def guess_family(name:str, pretrained:str|None)->str:
     "The paper's model family of an open_clip architecture and tag (used by the `paper` resize protocol)."

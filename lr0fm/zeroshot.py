@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from .core import Lr0fmError, atomic_write
 from .data import BadImage, ZeroShotDataset, check_templates
-from .degrade import DEFAULT_RESOLUTIONS, parse_resolutions, res_label, lr_transform, resize_mode_for, make_views
+from .degrade import DEFAULT_RESOLUTIONS, parse_resolutions, res_label, lr_transform, resize_mode_for, make_views, rgb_after_resize
 
 # %% auto #0
 __all__ = ['AMP_DTYPES', 'classifier_digest', 'build_classifier', 'EvalResult', 'evaluate']
@@ -71,12 +71,13 @@ def build_classifier(bundle, # a `ModelBundle`
 # %% ../nbs/04_zeroshot.ipynb #b3b4f480
 class _ViewSet(torch.utils.data.Dataset):
     "Image i -> all its resolution views from one decode; a bad image comes back as its reason instead."
-    def __init__(self, ds, indices, resolutions, transform, resize_mode):
-        self.ds, self.indices, self.res, self.tf, self.rm = ds, list(indices), resolutions, transform, resize_mode
+    def __init__(self, ds, indices, resolutions, transform, resize_mode,
+                 keep_mode:bool=False): # start from the image in its decoded mode (the `paper` transform converts to RGB after resizing)
+        self.ds, self.indices, self.res, self.tf, self.rm, self.keep_mode = ds, list(indices), resolutions, transform, resize_mode, keep_mode
     def __len__(self): return len(self.indices)
     def __getitem__(self, k):
         i = self.indices[k]
-        try: img = self.ds.load(i)
+        try: img = self.ds.load_decoded(i) if self.keep_mode else self.ds.load(i)
         except BadImage as e: return i, None, e.reason
         try: return i, make_views(img, self.res, self.tf, self.rm), None
         except Exception as e: return i, None, f'could not make its views ({type(e).__name__}: {e})'
@@ -120,7 +121,7 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.models.load_model`
     w = w.to(bundle.device)
     tf, rm = lr_transform(bundle, protocol), resize_mode_for(bundle.meta, protocol)
     idx = range(len(ds) if limit is None else min(limit, len(ds)))
-    dl = torch.utils.data.DataLoader(_ViewSet(ds, idx, res, tf, rm), batch_size=batch_size, num_workers=workers, collate_fn=_collate)
+    dl = torch.utils.data.DataLoader(_ViewSet(ds, idx, res, tf, rm, rgb_after_resize(protocol)), batch_size=batch_size, num_workers=workers, collate_fn=_collate)
     if progress:
         from tqdm.auto import tqdm
         dl = tqdm(dl, desc=f'{bundle.name} / {ds.name}', unit='batch')
