@@ -65,7 +65,6 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
     from lr0fm.synthetic import DEMO_SETS
     check_bounds(batch_size=batch_size, workers=workers, limit=limit, per_class=per_class)
     res, store, dev = parse_resolutions(resolutions), ResultStore(out), get_device(device)
-    check_bounds(**{'resolution': max([r for r in res if r != 'HR'], default=None)})
     if protocol not in ('model', 'paper'): raise Lr0fmError(f"unknown protocol {protocol!r}; use 'model' or 'paper'")
     if tokens and len(models) != 1: raise Lr0fmError(f'a tokens checkpoint belongs to one model; {len(models)} models were given')
     if templates not in (None, 'clip', 'simple'): raise Lr0fmError(f"unknown templates choice {templates!r}; use 'clip' (each dataset's CLIP templates) or 'simple' ('a photo of a {{}}.')")

@@ -5,7 +5,7 @@
 # %% ../nbs/02_degrade.ipynb #7e35ac48
 from __future__ import annotations
 from PIL import Image
-from .core import Lr0fmError
+from .core import Lr0fmError, check_bounds
 
 # %% auto #0
 __all__ = ['DEFAULT_RESOLUTIONS', 'RESIZE_MODES', 'OPENAI_MEAN', 'OPENAI_STD', 'IMAGENET_MEAN', 'IMAGENET_STD', 'HALF',
@@ -22,7 +22,7 @@ def parse_resolutions(res)->list:
     for r in res:
         s = str(r).strip()
         if s.upper() == 'HR': v = 'HR'
-        elif s.isdigit() and int(s) > 0: v = int(s)
+        elif s.isdigit() and int(s) > 0: v = int(s); check_bounds(resolution=v)  # a typo such as 100000 would exhaust memory
         else: raise Lr0fmError(f'resolution {r!r} is not understood; use HR or a positive number of pixels, e.g. HR 128 64 32 16')
         if v not in out: out.append(v)
     if not out: raise Lr0fmError('no resolutions given; e.g. HR 128 64 32 16')

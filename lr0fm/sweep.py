@@ -95,8 +95,7 @@ class SweepSpec:
         if dup: raise Lr0fmError(f'backbones repeat ({dup[0]}); give each once')
         self.datasets = expand_datasets([str(d) for d in self.datasets])
         self.resolutions = parse_resolutions(self.resolutions)
-        check_bounds(batch_size=self.batch_size, workers=self.workers, limit=self.limit, per_class=self.per_class,
-                     resolution=max([r for r in self.resolutions if r != 'HR'], default=None))
+        check_bounds(batch_size=self.batch_size, workers=self.workers, limit=self.limit, per_class=self.per_class)
         self.out = str(Path(self.out).absolute())
         return self
 
