@@ -130,6 +130,9 @@ def get_device(device:str|None=None # 'cpu', 'cuda', 'cuda:1'; None picks cuda w
     "Resolve a device name."
     import torch
     if device in (None, 'auto'): return 'cuda' if torch.cuda.is_available() else 'cpu'
+    try: kind = torch.device(str(device)).type
+    except (RuntimeError, ValueError): kind = None
+    if kind not in ('cpu', 'cuda', 'mps'): raise Lr0fmError(f'device {device!r} is not understood; use cpu, cuda or cuda:N (or leave it out)')
     if str(device).startswith('cuda') and not torch.cuda.is_available():
         raise Lr0fmError(f"device {device!r} was asked for but torch sees no GPU; pass --device cpu (or leave it out).")
     return str(device)

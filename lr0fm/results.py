@@ -45,10 +45,15 @@ def _shard_name()->str:
     host = re.sub(r'[^A-Za-z0-9-]+', '-', socket.gethostname())[:40] or 'host'
     return f'{time.time_ns():020d}-{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}'
 
-# %% ../nbs/05_results.ipynb #c3cf4dd6
+# %% ../nbs/05_results.ipynb #ea1c1ec2
 def _fsync_write(path:Path, data:bytes):
     with open(path, 'wb') as f:
         f.write(data); f.flush(); os.fsync(f.fileno())
+
+def _doc_digest(doc:dict)->str:
+    "Checksum of a shard's rows, skipped images and predictions checksum (everything a reader trusts)."
+    body = json.dumps([doc.get('rows'), doc.get('skipped'), doc.get('predictions_sha256')], sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
 
 def _write_shard(cell_dir:Path, # shards/<cell>
                  rows:list[dict], predictions:pd.DataFrame|None, skipped:list[dict], name:str|None=None)->Path:
@@ -59,11 +64,15 @@ def _write_shard(cell_dir:Path, # shards/<cell>
     tmp = cell_dir / f'.tmp-{name}'
     tmp.mkdir()
     try:
+        pred_sha = None
         if predictions is not None and len(predictions):
             sink = pa.BufferOutputStream()
             pq.write_table(pa.Table.from_pandas(predictions[PRED_COLUMNS], preserve_index=False), sink)
-            _fsync_write(tmp / 'predictions.parquet', sink.getvalue().to_pybytes())
-        doc = dict(format=STORE_FORMAT, written=utc_now(), host=socket.gethostname(), pid=os.getpid(), rows=rows, skipped=skipped)
+            data = sink.getvalue().to_pybytes(); pred_sha = hashlib.sha256(data).hexdigest()
+            _fsync_write(tmp / 'predictions.parquet', data)
+        doc = dict(format=STORE_FORMAT, written=utc_now(), host=socket.gethostname(), pid=os.getpid(), rows=rows, skipped=skipped,
+                   predictions_sha256=pred_sha)
+        doc['sha256'] = _doc_digest(doc)
         _fsync_write(tmp / 'rows.json', json.dumps(doc, default=str).encode())
         final = cell_dir / name
         os.rename(tmp, final)
@@ -101,6 +110,7 @@ def _read_rows(shard:Path)->dict:
         why = _row_problem(r)
         if why: raise _damaged(p, f'row {i + 1}: {why}')
     if not all(isinstance(x, dict) and 'image_id' in x for x in doc.get('skipped', [])): raise _damaged(p, 'a skipped-image entry has no image_id')
+    if doc.get('sha256') != _doc_digest(doc): raise _damaged(p, 'its checksum does not match its content')
     return doc
 
 # %% ../nbs/05_results.ipynb #d542c068
@@ -176,7 +186,20 @@ def _legacy_rows(self:ResultStore)->list[dict]:
         if why: raise Lr0fmError(f'{p} is damaged (line {i + 2}: {why}); {fix}')
     return recs
 
-# %% ../nbs/05_results.ipynb #a9fa176e
+# %% ../nbs/05_results.ipynb #5b975f60
+@patch
+def _legacy_file(self:ResultStore, which:str # 'predictions' or 'skipped'
+                )->pd.DataFrame:
+    "An old store's predictions.parquet or skipped.csv, checked."
+    p = self.predictions_path if which == 'predictions' else self.skipped_path
+    need = KEY_COLUMNS + [c for c in PRED_COLUMNS if c != 'resolution'] if which == 'predictions' else CELL_COLUMNS + ['image_id']
+    try: df = _norm(pd.read_parquet(p)) if which == 'predictions' else pd.read_csv(p, dtype=str)
+    except Exception as e: raise Lr0fmError(f'{p} is damaged ({type(e).__name__}: {" ".join(str(e).split())[:100]}); restore it from a backup or move it away (its cells are then evaluated again)') from None
+    gone = [c for c in need if c not in df]
+    if gone: raise Lr0fmError(f'{p} is damaged (no columns {gone}); restore it from a backup or move it away (its cells are then evaluated again)')
+    return df
+
+# %% ../nbs/05_results.ipynb #f28b4b67
 def _res_rank(r:str)->int: return -10**9 if r == 'HR' else -int(r) if r.isdigit() else 0
 
 def _sorted(df:pd.DataFrame)->pd.DataFrame:
@@ -193,10 +216,14 @@ def results(self:ResultStore)->pd.DataFrame:
     return _sorted(w)[cols]
 
 def _read_preds(shard:Path)->pd.DataFrame:
-    "One shard's predictions, checked: the columns lr0fm writes, class indices as integers."
-    p = shard / 'predictions.parquet'
-    try: df = pd.read_parquet(p, columns=PRED_COLUMNS)
-    except FileNotFoundError: return pd.DataFrame(columns=PRED_COLUMNS)
+    "One shard's predictions, checked: the checksum its rows.json holds, the columns lr0fm writes, class indices as integers."
+    import io
+    p, want = shard / 'predictions.parquet', _read_rows(shard).get('predictions_sha256')
+    if want is None: return pd.DataFrame(columns=PRED_COLUMNS)
+    try: data = p.read_bytes()
+    except FileNotFoundError: raise _damaged(p, 'the file is missing') from None
+    if hashlib.sha256(data).hexdigest() != want: raise _damaged(p, 'its checksum does not match the one in rows.json')
+    try: df = pd.read_parquet(io.BytesIO(data), columns=PRED_COLUMNS)
     except Exception as e: raise _damaged(p, f'{type(e).__name__}: {" ".join(str(e).split())[:120]}') from None
     bad = [c for c in PRED_COLUMNS if c not in ('image_id', 'resolution') and not pd.api.types.is_integer_dtype(df[c])]
     if bad: raise _damaged(p, f'columns {bad} are not class indices')
@@ -212,7 +239,7 @@ def predictions(self:ResultStore, **where)->pd.DataFrame:
     parts = []
     legacy = w[w['_shard'] == '']
     if len(legacy) and self.predictions_path.exists():
-        p = _norm(pd.read_parquet(self.predictions_path))
+        p = self._legacy_file('predictions')
         parts.append(p.merge(legacy[KEY_COLUMNS], on=KEY_COLUMNS))
     for sh, g in w[w['_shard'] != ''].groupby('_shard', sort=True):
         p = _read_preds(Path(sh))
@@ -230,7 +257,7 @@ def skipped(self:ResultStore)->pd.DataFrame:
     "Images that could not be used, from the shards that hold a winning row."
     w = self._winners()
     recs = []
-    if (w['_shard'] == '').any() and self.skipped_path.exists(): recs += pd.read_csv(self.skipped_path, dtype=str).to_dict('records')
+    if (w['_shard'] == '').any() and self.skipped_path.exists(): recs += self._legacy_file('skipped').to_dict('records')
     for sh in sorted(set(w['_shard']) - {''}): recs += _read_rows(Path(sh)).get('skipped', [])
     if not recs: return pd.DataFrame(columns=CELL_COLUMNS + ['image_id', 'reason'])
     return pd.DataFrame(recs).astype(str).drop_duplicates(CELL_COLUMNS + ['image_id'], keep='last').reset_index(drop=True)
@@ -244,7 +271,7 @@ def missing(self:ResultStore, model:str, pretrained:str, dataset:str, split:str,
     done = set(self._winners(cell_id(ident))['resolution'])
     return [x for x in resolutions if str(x) not in done]
 
-# %% ../nbs/05_results.ipynb #995ec7ce
+# %% ../nbs/05_results.ipynb #2e1d7648
 def _by_cell(rows:pd.DataFrame, preds:pd.DataFrame|None, skip:pd.DataFrame|None):
     "Per cell of `rows`: its identity, its rows (as JSON records), its predictions and its skipped images."
     of = lambda df, ident: df[(df[CELL_COLUMNS] == pd.Series(ident)).all(axis=1)]
@@ -277,14 +304,14 @@ def _init(self:ResultStore):
     else:
         with atomic_write(self.marker_path) as f: json.dump(dict(format=STORE_FORMAT, created=utc_now()), f)
 
-# %% ../nbs/05_results.ipynb #2b5cd537
+# %% ../nbs/05_results.ipynb #682078e5
 @patch
 def migrate(self:ResultStore)->int:
     "Convert a legacy single-file store into shards (no loss; the old files become the merged view); returns the cells converted."
     if not self.is_legacy(): return 0
     rows = pd.DataFrame(self._legacy_rows())
-    preds = _norm(pd.read_parquet(self.predictions_path)) if self.predictions_path.exists() else None
-    skip = pd.read_csv(self.skipped_path, dtype=str) if self.skipped_path.exists() else None
+    preds = self._legacy_file('predictions') if self.predictions_path.exists() else None
+    skip = self._legacy_file('skipped') if self.skipped_path.exists() else None
     n = 0
     for ident, recs, p, s in _by_cell(rows, preds, skip):
         cell = self.shards_dir / cell_id(ident)
@@ -296,7 +323,7 @@ def migrate(self:ResultStore)->int:
     with atomic_write(self.marker_path) as f: json.dump(dict(format=STORE_FORMAT, created=utc_now(), migrated_cells=n), f)
     return n
 
-# %% ../nbs/05_results.ipynb #c79e36c0
+# %% ../nbs/05_results.ipynb #076b4257
 @patch
 def merge(self:ResultStore)->list[Path]:
     "Write results.csv, predictions.parquet and skipped.csv from the shards (a merged view for people and other tools)."
@@ -328,7 +355,7 @@ def info(self:ResultStore)->pd.DataFrame:
     recs = [dict(cell=sh.parent.name, shard=sh.name, rows=len(doc['rows']), winning=int(wins.get(str(sh), 0))) for sh, doc in self._shards()]
     return pd.DataFrame(recs, columns=['cell', 'shard', 'rows', 'winning'])
 
-# %% ../nbs/05_results.ipynb #6dc9d2c2
+# %% ../nbs/05_results.ipynb #9813c00a
 def cell_rows(summary:list[dict], # `EvalResult.summary`: resolution, n_images, top1, top5
               meta:dict, # the model's metadata (name, pretrained, toy)
               dataset:str, split:str, n_classes:int, protocol:str, n_skipped:int=0)->list[dict]:
@@ -337,7 +364,7 @@ def cell_rows(summary:list[dict], # `EvalResult.summary`: resolution, n_images, 
                  resolution=str(s['resolution']), n_images=s['n_images'], n_classes=n_classes, top1=s['top1'], top5=s['top5'],
                  n_skipped=n_skipped, toy=bool(meta.get('toy', False))) for s in summary]
 
-# %% ../nbs/05_results.ipynb #98f23788
+# %% ../nbs/05_results.ipynb #4c887521
 from fastcore.script import call_parse, Param
 from .core import run_command
 
