@@ -224,6 +224,7 @@ def job_cells(spec:SweepSpec, b:dict, store:ResultStore)->tuple[int, int]:
     if any(par.get(k) != want[k] for k in _CELL_SETTINGS) or not set(spec.datasets) <= set(par.get('datasets', [])): return 0, total
     done = 0
     for c in rec['cells']:
+        if not isinstance(c, dict) or any(not isinstance(c.get(k), str) for k in ('model', 'pretrained', 'dataset', 'split', 'protocol')): return 0, total  # damaged: the job rewrites it
         if c.get('request') in spec.datasets:
             done += len(spec.resolutions) - len(store.missing(c['model'], c['pretrained'], c['dataset'], c['split'], c['protocol'], spec.resolutions))
     return done, total
@@ -275,7 +276,7 @@ def sweep_status(spec:SweepSpec)->pd.DataFrame:
                 gone = (mine and not _pid_alive(int(st['pid']))) or alive is False
                 state = 'failed' if gone else 'running'
                 if gone: why = f"ended without finishing ({sched or 'process gone'}; killed?) {_log_tail(out, sub)}".strip()
-            elif st.get('state') == 'failed': state, why = 'failed', st.get('reason', '')
+            elif st.get('state') in ('failed', 'unreadable'): state, why = 'failed', st.get('reason', '')
             else: state, why = 'missing', f"finished, but {total - done} of its cells are not in the store (other settings than this spec?)"
         rows.append(dict(job=name, model=b['model'], state=state, cells=f'{done}/{total}', why=why,
                          notebook=str(out / 'notebooks' / f'{name}.ipynb') if (out / 'notebooks' / f'{name}.ipynb').exists() else ''))
@@ -422,8 +423,9 @@ def lr0fm_sweep(spec:Param('sweep spec: a .yaml of options or a .csv of backbone
         if (status or report) and not spec and out:
             saved = Path(out) / 'sweep.json'
             if not saved.exists(): raise Lr0fmError(f'{out} holds no sweep (no sweep.json); start one with lr0fm_sweep ... --out {out}')
-            d = {k: v for k, v in json.loads(saved.read_text()).items() if k in SweepSpec.__dataclass_fields__}
-            s = SweepSpec(**d).check()
+            try: s = SweepSpec(**{k: v for k, v in json.loads(saved.read_text()).items() if k in SweepSpec.__dataclass_fields__}).check()
+            except Lr0fmError: raise
+            except Exception as e: raise Lr0fmError(f'{saved} is damaged ({type(e).__name__}); run the sweep command again with its options or spec file') from None
         else:
             s = _spec_from(spec, backbones=backbones, families=families, datasets=datasets, resolutions=resolutions, protocol=protocol,
                            templates=templates, root=root, out=out, batch_size=batch_size, workers=workers, limit=limit, per_class=per_class)

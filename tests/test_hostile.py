@@ -220,3 +220,38 @@ def test_sigterm_keeps_finished_cells(tmp_path):
     r = ResultStore(tmp_path).results()
     assert len(r) == 12
     pd.testing.assert_frame_equal(r.merge(done[KEY_COLUMNS])[done.columns].reset_index(drop=True), done.reset_index(drop=True))
+
+
+def test_fuzz_sweep_files(store, tmp_path):
+    """Random damage to a sweep's own files (sweep.json, each job's status, submission and cells record, store.json):
+    `lr0fm_sweep --status` still prints its table (a damaged job file makes that job failed or not done) or says in
+    one line which file is damaged."""
+    from dataclasses import asdict
+    from lr0fm.cli import run_eval
+    from lr0fm.sweep import SweepSpec, job_name, job_parameters, lr0fm_sweep, _write_json
+    root = tmp_path / 'sweep'
+    spec = SweepSpec(['lr0fm-mini-s'], ['demo-colours'], str(root), resolutions=['HR', 16], per_class=1).check()
+    b = spec.backbones[0]; n = job_name(b)
+    run_eval(['lr0fm-mini-s'], ['demo-colours'], root, resolutions=['HR', 16], per_class=1, progress=False, log=lambda *a: None,
+             merge=False, record=job_parameters(spec, b)['record'])
+    _write_json(root / 'sweep.json', asdict(spec))
+    _write_json(root / 'jobs' / f'{n}.submitted.json', dict(executor='local', job_id='1', host='elsewhere', submitted='2026-01-01T00:00:00'))
+    _write_json(root / 'jobs' / f'{n}.json', dict(state='done', host='elsewhere', pid=1, started='2026-01-01T00:00:01'))
+    files = [root / 'sweep.json', root / 'store.json'] + sorted((root / 'jobs').glob('*.json'))
+    rng = random.Random(2)
+    counts = dict(tried=0, table=0, clear=0, other=0); others = []
+    for i in range(80):
+        d = tmp_path / f'v{i}'; shutil.copytree(root, d)
+        f = d / rng.choice(files).relative_to(root)
+        f.write_bytes(_corrupt(f.read_bytes(), rng))
+        for g in [d / 'sweep.json']:  # the copy's spec must point at the copy
+            try: doc = json.loads(g.read_text()); doc['out'] = str(d); g.write_text(json.dumps(doc))
+            except Exception: pass
+        counts['tried'] += 1
+        try: code, err = _run_in_process(lr0fm_sweep, ['--status', '--out', str(d)], tmp_path)
+        except Exception as e: counts['other'] += 1; others.append((f.name, f'{type(e).__name__}: {e}')); continue
+        if code == 0: counts['table'] += 1
+        elif code == 2 and err.count('\n') == 1 and 'Traceback' not in err: counts['clear'] += 1
+        else: counts['other'] += 1; others.append((f.name, code, err[-300:]))
+    print('sweep-file fuzz:', counts)
+    assert counts['other'] == 0, others[:5]
