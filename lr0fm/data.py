@@ -107,27 +107,79 @@ class ZeroShotDataset:
 # %% ../nbs/01_data.ipynb #b17bd5c6
 IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.tif', '.tiff', '.webp', '.ppm', '.pgm', '.jfif'}
 
+def _hidden(name:str)->bool:
+    "Whether a file or folder name is hidden: it starts with '.' (.DS_Store, ._AppleDouble copies, .ipynb_checkpoints, .git)."
+    return name.startswith('.')
+
+def _is_image_name(name:str)->bool:
+    "Whether a file name is an image's: not hidden, and an extension in `IMG_EXTS` (any case)."
+    return not _hidden(name) and os.path.splitext(name)[1].lower() in IMG_EXTS
+
 def _subdirs(folder:Path)->list[str]:
     "Names of the sub-folders of `folder`, sorted, hidden ones left out."
-    with os.scandir(folder) as it: return sorted(e.name for e in it if e.is_dir() and not e.name.startswith('.'))
+    with os.scandir(folder) as it: return sorted(e.name for e in it if not _hidden(e.name) and e.is_dir())
+
+def _images_in(folder:Path)->list[Path]:
+    "Image files directly in `folder`, sorted, found from their names alone: files (not folders), not hidden, with an image extension."
+    with os.scandir(folder) as it: return sorted(Path(e.path) for e in it if _is_image_name(e.name) and e.is_file())
 
 def _need_dir(root, what='dataset root'):
     root = Path(root)
     if not root.is_dir(): raise Lr0fmError(f'{what} {root} does not exist or is not a folder; pass --root with the folder that holds the data')
     return root
 
+# %% ../nbs/01_data.ipynb #12e21381
+def _names(names:list, n:int=5)->str: return ', '.join(repr(str(x)) for x in names[:n]) + (f' and {len(names) - n} more' if len(names) > n else '')
+
+def _holds(folder:Path)->str:
+    "What `folder` holds, for a message: 'it is empty' or a few of its entries (folders end in '/')."
+    with os.scandir(folder) as it: names = sorted(e.name + ('/' if e.is_dir() else '') for e in it)
+    return f'it holds only {_names(names, 3)}' if names else 'it is empty'
+
+def _nested_image(folder:Path)->Path|None:
+    "An image file in a non-hidden sub-folder of `folder` (any depth), or None; the ImageFolder layout does not read those."
+    for top, dirs, files in os.walk(folder):
+        dirs[:] = sorted(x for x in dirs if not _hidden(x))
+        hit = next((f for f in sorted(files) if _is_image_name(f)), None) if top != str(folder) else None
+        if hit: return Path(top) / hit
+    return None
+
+def _empty_class_error(root:Path, empty:list[str], n:int)->Lr0fmError:
+    "The one-line error for class folders of `root` without images: which, what the first one holds, and the ways out."
+    first = root / empty[0]
+    nested = _nested_image(first)
+    what = _holds(first) + (f'; its images are only in sub-folders (e.g. {str(nested.relative_to(root))!r}), which are not read' if nested else '')
+    which = (f'class folder {str(first)!r} holds no images ({what})' if len(empty) == 1 else
+             f'{len(empty)} of the {n} class folders of {str(root)!r} hold no images: {_names(empty)} ({str(first)!r}: {what})')
+    return Lr0fmError(f'{which}. An image is a file ending in {", ".join(sorted(IMG_EXTS))} directly in its class folder (ROOT/<class>/<image>); '
+                      'hidden files are not images. A class without images would still be a class of the zero-shot classifier and change the chance level: '
+                      'add its images, delete the folder, or pass drop_empty_classes=True (lr0fm_eval --drop-empty-classes) to leave such classes out')
+
 def image_folder(root:str|Path, # one sub-folder per class, images inside (torchvision's ImageFolder layout)
-                 name:str|None=None, classnames:list[str]|None=None, # default: folder names, '_' read as space
-                 templates:list[str]|None=None, split:str='test')->ZeroShotDataset:
-    "A dataset from a class-per-folder tree; classes are the sorted folder names."
+                 name:str|None=None, classnames:list[str]|None=None, # default: folder names, '_' read as space; one per class folder, empty ones included
+                 templates:list[str]|None=None, split:str='test',
+                 drop_empty_classes:bool=False # leave out class folders without images (with a warning; the split records it) instead of refusing them
+                )->ZeroShotDataset:
+    "A dataset from a class-per-folder tree; classes are the sorted non-hidden folder names, and each must hold an image."
     root = _need_dir(root)
     classes = _subdirs(root)
-    if not classes: raise Lr0fmError(f'{root} has no class sub-folders; expected ROOT/<class>/<image> (the ImageFolder layout)')
+    if not classes: raise Lr0fmError(f'{root} has no class sub-folders (hidden ones such as .ipynb_checkpoints are not classes); expected ROOT/<class>/<image> (the ImageFolder layout)')
     if classnames is not None and len(classnames) != len(classes):
         raise Lr0fmError(f'{root} has {len(classes)} class folders but {len(classnames)} class names were given')
-    items = [(p, i) for i, c in enumerate(classes) for p in sorted((root / c).iterdir()) if p.suffix.lower() in IMG_EXTS]
-    if not items: raise Lr0fmError(f'{root} has class folders but no images ({", ".join(sorted(IMG_EXTS))})')
-    return ZeroShotDataset(name or root.name, items, classnames or [c.replace('_', ' ') for c in classes], templates, split)
+    names = list(classnames) if classnames is not None else [c.replace('_', ' ') for c in classes]
+    files = [_images_in(root / c) for c in classes]
+    empty = [c for c, f in zip(classes, files) if not f]
+    if len(empty) == len(classes):
+        raise Lr0fmError(f'{root} has class folders but no images ({", ".join(sorted(IMG_EXTS))}, directly in each class folder; hidden files are not images)')
+    if empty and not drop_empty_classes: raise _empty_class_error(root, empty, len(classes))
+    keep = [i for i, f in enumerate(files) if f]
+    if empty:
+        n, k = len(classes), len(keep)
+        split = f'{split}+{k}-of-{n}-classes'
+        warnings.warn(f'{str(root)!r}: dropped {len(empty)} of {n} class folders that hold no images ({_names(empty)}); {k} classes remain, '
+                      f'so the chance level is 1/{k}, not 1/{n}, and results are not comparable with runs on all {n} classes (split recorded as {split!r})', stacklevel=2)
+    items = [(p, j) for j, i in enumerate(keep) for p in files[i]]
+    return ZeroShotDataset(name or root.name, items, [names[i] for i in keep], templates, split)
 
 # %% ../nbs/01_data.ipynb #a29663e0
 def csv_dataset(csv_path:str|Path, # a CSV with a path column and a label column
@@ -138,10 +190,15 @@ def csv_dataset(csv_path:str|Path, # a CSV with a path column and a label column
     csv_path = Path(csv_path)
     if not csv_path.is_file(): raise Lr0fmError(f'CSV file {csv_path} does not exist; pass the path of a CSV with columns {path_col},{label_col}')
     root = Path(root) if root else csv_path.parent
-    with open(csv_path, newline='') as f: rows = list(csv.DictReader(f))
-    cols = rows[0].keys() if rows else []
+    try:
+        with open(csv_path, newline='', encoding='utf-8-sig') as f: reader = csv.DictReader(f); rows = list(reader); cols = reader.fieldnames or []
+    except (UnicodeDecodeError, csv.Error) as e: raise Lr0fmError(f'{csv_path} is not a readable CSV text file ({type(e).__name__}: {e}); give a CSV with columns {path_col},{label_col}') from None
     for c in (path_col, label_col):
-        if c not in cols: raise Lr0fmError(f'{csv_path} has no column {c!r} (columns: {", ".join(cols) or "none"}); name the columns with path_col/label_col')
+        if c not in cols: raise Lr0fmError(f'{csv_path} has no column {c!r} (columns: {", ".join(map(str, cols)) or "none"}); name the columns with path_col/label_col')
+    if not rows: raise Lr0fmError(f'{csv_path} lists no images (a header and no rows); add one row per image: {path_col},{label_col}')
+    blank = lambda r, c: not (r[c] or '').strip()
+    short = next((i for i, r in enumerate(rows) if blank(r, path_col) or blank(r, label_col)), None)
+    if short is not None: raise Lr0fmError(f'{csv_path}: row {short + 2} has no {path_col if blank(rows[short], path_col) else label_col}; every row needs {path_col},{label_col}')
     labels = [r[label_col].strip() for r in rows]
     if all(l.lstrip('-').isdigit() for l in labels): ids = [int(l) for l in labels]
     else:
@@ -150,7 +207,11 @@ def csv_dataset(csv_path:str|Path, # a CSV with a path column and a label column
         missing = sorted(set(labels) - set(lookup))
         if missing: raise Lr0fmError(f'{csv_path}: labels {missing[:5]} are not among the given class names')
         ids = [lookup[l] for l in labels]
-    if classnames is None: classnames = [str(i) for i in range(max(ids) + 1)]
+    if classnames is None:
+        n = max(ids) + 1; unused = sorted(set(range(n)) - set(ids))
+        if unused: warnings.warn(f'{csv_path}: integer labels and no class names, so the classes are 0..{n - 1}; {len(unused)} of them ({_names(unused)}) '
+                                 f'have no rows but stay classes of the classifier (chance level 1/{n}); pass classnames, or number the labels from 0 without gaps', stacklevel=2)
+        classnames = [str(i) for i in range(n)]
     return ZeroShotDataset(name or csv_path.stem, [(root / r[path_col], i) for r, i in zip(rows, ids)], classnames, templates, split)
 
 # %% ../nbs/01_data.ipynb #ed808d8f
@@ -167,7 +228,9 @@ def dataset_names()->list[str]:
 
 def get_dataset(name:str, # a name from `dataset_names()`
                 root:str|Path|None=None, # data folder (CSV file for 'csv')
-                templates:list[str]|None=None, **kw)->ZeroShotDataset:
+                templates:list[str]|None=None,
+                drop_empty_classes:bool=False, # 'imagefolder': leave out class folders without images (with a warning) instead of refusing them; other datasets' class lists are fixed and ignore it
+                **kw)->ZeroShotDataset:
     "Open a dataset by name."
     from lr0fm.synthetic import DEMO_SETS, procedural_dataset
     from lr0fm.datasets import benchmark_names, open_dataset  # imported here: lr0fm.datasets builds on this module
@@ -180,7 +243,7 @@ def get_dataset(name:str, # a name from `dataset_names()`
         raise Lr0fmError(f'unknown dataset {name!r}; known: {", ".join(dataset_names())}'
                          + ''.join(f' (did you mean {m!r}?)' for m in difflib.get_close_matches(name, dataset_names(), 1)))
     if root is None: raise Lr0fmError(f'dataset {name!r} needs --root (the folder, or CSV file, that holds it)')
-    if name == 'imagefolder': return image_folder(root, templates=templates, **kw)
+    if name == 'imagefolder': return image_folder(root, templates=templates, drop_empty_classes=drop_empty_classes, **kw)
     if name == 'csv': return csv_dataset(root, templates=templates, **kw)
     root = _need_dir(root, 'imagenet-sample root')
     if not (root / 'labels.csv').exists(): raise Lr0fmError(f'{root} has no labels.csv; the imagenet-sample layout is ROOT/labels.csv (file,wnid,label,name) plus the JPEGs')

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 from fastcore.script import call_parse
 from .core import Lr0fmError, assets_path, run_command
-from .data import ZeroShotDataset, BadImage, IMG_EXTS, DEFAULT_TEMPLATES, check_templates, imagenet_meta, to_rgb, load_image, _check_side, _subdirs, _need_dir
+from .data import ZeroShotDataset, BadImage, IMG_EXTS, DEFAULT_TEMPLATES, check_templates, imagenet_meta, to_rgb, load_image, _check_side, _subdirs, _need_dir, _images_in, _names
 
 # %% auto #0
 __all__ = ['DatasetSpec', 'registry', 'benchmark_names', 'get_spec', 'imagenet_wnids', 'resolve_templates', 'class_meta',
@@ -141,10 +141,6 @@ def _need(path:Path, spec, what='file'):
                          f'Re-run the preparation steps (lr0fm_datasets --root ... prints them)')
     return path
 
-def _images_in(folder:Path)->list[Path]:
-    "Image files directly in `folder`, sorted, found from their names alone."
-    with os.scandir(folder) as it: return sorted(Path(e.path) for e in it if e.is_file() and os.path.splitext(e.name)[1].lower() in IMG_EXTS)
-
 def _loadmat(path:Path):
     from scipy.io import loadmat
     return loadmat(str(path), squeeze_me=True)
@@ -167,6 +163,13 @@ def _warn_or_fail(msg:str, strict:bool, hint:str=''):
     "Warn `msg`, or with `strict` raise it with `hint` appended."
     if strict: raise Lr0fmError(msg + hint)
     warnings.warn(msg, stacklevel=2)
+
+def _empty_classes(spec, folder:Path, empty:list[str], strict:bool):
+    "Warn (or with `strict`, fail) that class folders of the dataset's fixed class list hold no images; those classes stay in the classifier."
+    if not empty: return
+    _warn_or_fail(f'{spec.title}: {len(empty)} of the {spec.classes} class folders in {folder} hold no images ({_names(empty, 3)}; partial download?); '
+                  f'they stay classes of the {spec.classes}-class classifier, as the dataset defines them, so the chance level stays 1/{spec.classes}', strict,
+                  f'; the layout is {spec.layout}. Re-run the preparation steps (lr0fm_datasets --root ... prints them)')
 
 # %% ../nbs/01a_datasets.ipynb #a084bf9c
 _LOADERS = {'imagenet': 'load_imagenet', 'imagenet-a': 'load_imagenet_a', 'imagenet-v2': 'load_imagenet_v2', 'imagenet-r': 'load_imagenet_r',
@@ -380,8 +383,10 @@ def _wnid_folders(spec, folder:Path, meta, split, strict):
     missing = [w for w in meta['keys'] if w not in have]
     if missing: raise Lr0fmError(f'{spec.title}: {folder} has {len(dirs)} of the {spec.classes} class folders (missing {", ".join(missing[:3])}...; partial download?); '
                                  f'the layout is {spec.layout}. Re-run the preparation steps (lr0fm_datasets --root ... prints them)')
-    items = [(p, pos[d]) for d in dirs for p in _images_in(folder / d)]
-    return _finish(spec, items, meta, split, strict)
+    files = {d: _images_in(folder / d) for d in dirs}
+    ds = _finish(spec, [(p, pos[d]) for d in dirs for p in files[d]], meta, split, strict)
+    _empty_classes(spec, folder, [d for d in dirs if not files[d]], strict)
+    return ds
 
 def _imagenet_flat(spec, d:Path, val:Path, meta, split, strict):
     "The flat validation folder, labelled by the devkit or by Kaggle's LOC_val_solution.csv."
@@ -425,7 +430,10 @@ def load_imagenet_v2(d:Path, meta:dict, split:str='matched-frequency', strict:bo
     spec = get_spec('imagenet-v2')
     dirs = [x for x in _subdirs(d) if x.isdigit() and int(x) < 1000]
     if len(dirs) != 1000: raise Lr0fmError(f'{spec.title}: {d} has {len(dirs)} of the 1000 class folders 0..999 (partial download?); the layout is {spec.layout}')
-    return _finish(spec, [(p, int(x)) for x in sorted(dirs, key=int) for p in _images_in(d / x)], meta, split, strict)
+    dirs = sorted(dirs, key=int); files = {x: _images_in(d / x) for x in dirs}
+    ds = _finish(spec, [(p, int(x)) for x in dirs for p in files[x]], meta, split, strict)
+    _empty_classes(spec, d, [x for x in dirs if not files[x]], strict)
+    return ds
 
 # %% ../nbs/01a_datasets.ipynb #0c4c9287
 def _check_keys(spec, found:list, expected:list, where):
@@ -440,15 +448,18 @@ def load_caltech101(d:Path, meta:dict, split:str='test', strict:bool=False, trai
     spec = get_spec('caltech101')
     cats = _need(d / '101_ObjectCategories', spec, 'folder')
     _check_keys(spec, [c for c in _subdirs(cats) if c != 'BACKGROUND_Google'], meta['keys'], cats)
-    rng, items = np.random.RandomState(seed), []
+    rng, items, empty = np.random.RandomState(seed), [], []
     for i, c in enumerate(meta['keys']):
         files = _images_in(cats / c)
+        if not files: empty.append(c)
         if split == 'test' and files:
             if len(files) <= train_per_class: raise Lr0fmError(f'{spec.title}: {cats / c} has {len(files)} images, fewer than the {train_per_class} training images the test split leaves out (partial download?)')
             train = set(rng.choice(len(files), train_per_class, replace=False).tolist())
             files = [f for k, f in enumerate(files) if k not in train]
         items += [(f, i) for f in files]
-    return _finish(spec, items, meta, split, strict)
+    ds = _finish(spec, items, meta, split, strict)
+    _empty_classes(spec, cats, empty, strict)
+    return ds
 
 def load_dtd(d:Path, meta:dict, split:str='test (partition 1)', strict:bool=False)->ZeroShotDataset:
     "DTD: `labels/<split><partition>.txt` lists `class/image.jpg` under `images/`."
@@ -539,9 +550,12 @@ def load_eurosat(d:Path, meta:dict, split:str='test (CoOp split)', strict:bool=F
     spec = get_spec('eurosat')
     img = _need(d / '2750', spec, 'folder')
     _check_keys(spec, _subdirs(img), meta['keys'], img)
-    if split == 'all': items = [(p, i) for i, k in enumerate(meta['keys']) for p in _images_in(img / k)]
+    files = {k: _images_in(img / k) for k in meta['keys']}
+    if split == 'all': items = [(p, i) for i, k in enumerate(meta['keys']) for p in files[k]]
     else: items = _coop_split(spec, d, img, 'split_zhou_EuroSAT.json', split.split(' ')[0], meta['keys'])
-    return _finish(spec, items, meta, split, strict)
+    ds = _finish(spec, items, meta, split, strict)
+    _empty_classes(spec, img, [k for k in meta['keys'] if not files[k]], strict)
+    return ds
 
 def load_ucf101(d:Path, meta:dict, split:str='test (CoOp middle frames)', strict:bool=False)->ZeroShotDataset:
     "UCF101 middle frames (CoOp): `split_zhou_UCF101.json` over `UCF-101-midframes/<Class>/`."
