@@ -57,7 +57,8 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
              tokens:str|Path|None=None, # an LR-TK0/VPT tokens checkpoint to evaluate the (single) model with
              templates:str|None=None, # None/'clip': each dataset's CLIP templates; 'simple': only 'a photo of a {}.'
              merge:bool=True, # write the merged view (results.csv, predictions.parquet, skipped.csv) at the end; sweep jobs leave it to the sweep
-             record:str|Path|None=None # write the identities of the cells this call is responsible for here (JSON), before evaluating
+             record:str|Path|None=None, # write the identities of the cells this call is responsible for here (JSON), before evaluating
+             drop_empty_classes:bool=False # image folders: drop class folders without images (changes the chance level) instead of refusing them
             )->ResultStore:
     "Evaluate every model on every dataset into the run folder `out`, skipping the cells it already holds."
     from lr0fm.data import get_dataset, DEFAULT_TEMPLATES
@@ -69,7 +70,8 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
     if tokens and len(models) != 1: raise Lr0fmError(f'a tokens checkpoint belongs to one model; {len(models)} models were given')
     if templates not in (None, 'clip', 'simple'): raise Lr0fmError(f"unknown templates choice {templates!r}; use 'clip' (each dataset's CLIP templates) or 'simple' ('a photo of a {{}}.')")
     store.clean()  # temporary files of earlier writers that were killed
-    dsets = [get_dataset(d, root, **({'per_class': per_class} if per_class and d in DEMO_SETS else {})) for d in datasets]
+    dsets = [get_dataset(d, root, drop_empty_classes=drop_empty_classes, **({'per_class': per_class} if per_class and d in DEMO_SETS else {}))
+             for d in datasets]
     if templates == 'simple':  # one template; the split records it, so these rows never mix with the full-template ones
         for ds in dsets: ds.templates, ds.split = list(DEFAULT_TEMPLATES), f'{ds.split}+simple-template'
     cells = []
@@ -107,6 +109,7 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
                limit:int=None, # only the first N images of each dataset
                seed:int=None, # seed of a random-init model (no tag, no checkpoint)
                per_class:int=None, # images per class of the procedural demo sets
+               drop_empty_classes:store_true=False, # image folders: drop class folders without images instead of refusing them
                report:store_true=False, # also write report.html and accuracy_vs_resolution.png into the run folder
                quiet:store_true=False # no progress bar
               ):
@@ -115,7 +118,8 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
         for k, v in dict(model=model, dataset=dataset, out=out).items():
             if not v: raise Lr0fmError(f'--{k} is required (see lr0fm_eval --help)')
         st = run_eval([(model, pretrained, checkpoint)], dataset, out, root, resolutions or DEFAULT_RESOLUTIONS, protocol,
-                      batch_size, workers, device, limit, seed, per_class, not quiet, tokens=tokens, templates=templates)
+                      batch_size, workers, device, limit, seed, per_class, not quiet, tokens=tokens, templates=templates,
+                      drop_empty_classes=drop_empty_classes)
         if report: _report(st)
         print(f'results in {st.results_path}')
     return run_command(body, 'lr0fm_eval')

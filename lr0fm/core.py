@@ -23,8 +23,10 @@ def run_command(fn, # the command's body, called with no arguments
                ):
     "Run a command body; user errors and OS errors become one line on stderr (exit 2 and 1), SIGTERM is handled like Ctrl-C."
     import sys, signal, threading
+    import warnings
     def _term(signum, frame): raise _Terminated()
     old = signal.signal(signal.SIGTERM, _term) if threading.current_thread() is threading.main_thread() else None
+    fmt, warnings.formatwarning = warnings.formatwarning, lambda msg, cat, *a, **k: f'{prog}: warning: {" ".join(str(msg).split())}\n'
     try: return fn()
     except Lr0fmError as e:
         print(f'{prog}: error: {e}', file=sys.stderr); sys.exit(2)
@@ -36,6 +38,7 @@ def run_command(fn, # the command's body, called with no arguments
         if e.filename is None: raise
         print(f'{prog}: error: {os_error_line(e)}', file=sys.stderr); sys.exit(1)
     finally:
+        warnings.formatwarning = fmt
         if old is not None: signal.signal(signal.SIGTERM, old)
 
 class _Terminated(KeyboardInterrupt): "SIGTERM, raised where the command is, so that it ends as Ctrl-C ends it."

@@ -80,6 +80,7 @@ class SweepSpec:
     limit:int = None # only the first N images of each dataset (smoke runs)
     per_class:int = None # images per class of the procedural demo sets
     device:str = None # None: cuda when the job sees a GPU
+    drop_empty_classes:bool = False # image folders: drop class folders without images instead of refusing them
 
     def check(self)->'SweepSpec':
         "Validate and normalise; raises one clear line for each kind of mistake."
@@ -129,7 +130,7 @@ def job_parameters(spec:SweepSpec, b:dict)->dict:
     return dict(model=b['model'], pretrained=b['pretrained'], checkpoint=b['checkpoint'], seed=b['seed'], datasets=list(spec.datasets),
                 root=spec.root, resolutions=[str(r) for r in spec.resolutions], protocol=spec.protocol, templates=spec.templates,
                 out=spec.out, batch_size=spec.batch_size, workers=spec.workers, device=spec.device, limit=spec.limit,
-                per_class=spec.per_class, merge=False, record=str(Path(spec.out) / 'jobs' / f'{job_name(b)}.cells.json'))
+                per_class=spec.per_class, drop_empty_classes=spec.drop_empty_classes, merge=False, record=str(Path(spec.out) / 'jobs' / f'{job_name(b)}.cells.json'))
 
 # %% ../nbs/21_sweep.ipynb #9462efe4
 def default_template()->Path:
@@ -403,6 +404,7 @@ def lr0fm_sweep(spec:Param('sweep spec: a .yaml of options or a .csv of backbone
                 workers:int=None, # decode workers per job
                 limit:int=None, # only the first N images of each dataset
                 per_class:int=None, # images per class of the procedural demo sets
+                drop_empty_classes:store_true=False, # image folders: drop class folders without images instead of refusing them
                 executor:str='local', # 'local' (this machine) or 'slurm'
                 jobs:int=None, # local, no GPU: CPU jobs side by side
                 partition:str=None, # slurm partition
@@ -428,7 +430,8 @@ def lr0fm_sweep(spec:Param('sweep spec: a .yaml of options or a .csv of backbone
             except Exception as e: raise Lr0fmError(f'{saved} is damaged ({type(e).__name__}); run the sweep command again with its options or spec file') from None
         else:
             s = _spec_from(spec, backbones=backbones, families=families, datasets=datasets, resolutions=resolutions, protocol=protocol,
-                           templates=templates, root=root, out=out, batch_size=batch_size, workers=workers, limit=limit, per_class=per_class)
+                           templates=templates, root=root, out=out, batch_size=batch_size, workers=workers, limit=limit, per_class=per_class,
+                           drop_empty_classes=drop_empty_classes or None)
         if status:
             t = sweep_status(s)
             with pd.option_context('display.width', 250, 'display.max_colwidth', 90, 'display.max_rows', 500):
