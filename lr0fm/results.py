@@ -290,8 +290,11 @@ def add(self:ResultStore, rows:list[dict], # tidy rows of one or more cells (KEY
     miss = [c for c in KEY_COLUMNS if c not in new]
     if miss: raise Lr0fmError(f'result rows lack the columns {miss}')
     new = new.assign(lr0fm_version=new.get('lr0fm_version', _version()), date=new.get('date', utc_now()))
-    self._init()
     preds = _norm(predictions) if predictions is not None and len(predictions) else None
+    if preds is not None:
+        bad = [c for c in PRED_COLUMNS if c not in preds or (c not in ('image_id', 'resolution') and not pd.api.types.is_integer_dtype(preds[c]))]
+        if bad: raise Lr0fmError(f'predictions need the columns {PRED_COLUMNS}, with class indices (integers) in label and pred_*; check {bad}')
+    self._init()
     skip = pd.DataFrame(skipped).astype(str) if skipped else None
     return [_write_shard(self.shards_dir / cell_id(ident), recs, p, s) for ident, recs, p, s in _by_cell(new, preds, skip)]
 

@@ -21,7 +21,7 @@ def _store(root, toy=True, drop=None):
                                  n_images=40, n_classes=10, top1=n_ok / 40, top5=min(1, (n_ok + 4) / 40), n_skipped=0, toy=toy))
                 for i in range(40):
                     preds.append(dict(model=model, pretrained='builtin', dataset=ds, split='test', protocol='squash', resolution=r,
-                                      image_id=f'{ds}/{i}', label='a', pred_1='a' if i < n_ok else 'b', pred_2='c', pred_3='d', pred_4='e', pred_5='f'))
+                                      image_id=f'{ds}/{i}', label=0, pred_1=0 if i < n_ok else 1, pred_2=2, pred_3=3, pred_4=4, pred_5=5))
     st = ResultStore(root)
     st.add(rows, pd.DataFrame(preds))
     return st
@@ -62,7 +62,7 @@ def test_lr0fm_report_results_strict_and_merged(tmp_path):
     assert r.returncode == 2 and r.stderr.startswith('lr0fm_report: error: missing cell')
     assert "model 'lr0fm-mini-b (builtin)', dataset 'demo-textures', resolution '16'" in r.stderr
     r = _cmd('lr0fm_report', '--results', tmp_path / 'nowhere', '--out', tmp_path / 'rep')
-    assert r.returncode == 2 and 'holds no results.csv' in r.stderr
+    assert r.returncode == 2 and 'holds no results' in r.stderr
     # published + a store with no dataset in common: a clear error, not an empty report
     r = _cmd('lr0fm_report', '--published', '--results', st.root, '--out', tmp_path / 'rep')
     assert r.returncode == 2 and 'share no dataset' in r.stderr
