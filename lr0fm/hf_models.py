@@ -4,20 +4,20 @@
 
 # %% ../nbs/03b_hf_models.ipynb #fd0bcd78
 from __future__ import annotations
-import math, os, warnings
+import json, math, os, sys
 from pathlib import Path
 import torch
 from torch import nn
 from .core import Lr0fmError
-from .models import ModelBundle, _tokenizer_folder, _weights_id, _weights_tag
+from .models import ModelBundle, _tokenizer_folder, _weights_id, _weights_tag, read_state_dict
 
 # %% auto #0
 __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'BLIP_SIZES', 'ALBEF_BASE', 'M2_HEADS', 'M2_CONFIGS', 'need_transformers',
            'from_pretrained_on', 'HFTextTokenizer', 'load_tokenizer', 'tiny_wordpiece_tokenizer', 'squash_preprocess',
-           'crop_preprocess', 'read_state_dict', 'load_checked', 'BlipITC', 'blip_config', 'blip_original_to_hf',
-           'resample_pos_embed', 'load_blip', 'tiny_blip_config', 'ALBEFContrastive', 'albef_state_dict', 'load_albef',
-           'tiny_albef_config', 'RemoteCLIP', 'load_eva_clip_hf', 'M2Encoder', 'm2_state_dict', 'load_m2_encoder',
-           'tiny_m2_config', 'load_catalogue_row']
+           'crop_preprocess', 'load_checked', 'remote_code_files', 'warn_running_code', 'BlipITC', 'blip_config',
+           'blip_original_to_hf', 'resample_pos_embed', 'load_blip', 'tiny_blip_config', 'ALBEFContrastive',
+           'albef_state_dict', 'load_albef', 'tiny_albef_config', 'RemoteCLIP', 'load_eva_clip_hf', 'M2Encoder',
+           'm2_state_dict', 'load_m2_encoder', 'tiny_m2_config', 'load_catalogue_row']
 
 # %% ../nbs/03b_hf_models.ipynb #ca526b3e
 OPENAI_MEAN, OPENAI_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
@@ -81,27 +81,6 @@ def crop_preprocess(size:int, mean=OPENAI_MEAN, std=OPENAI_STD):
     return T.Compose([T.Lambda(lambda im: im.convert('RGB')), T.Resize(size, interpolation=T.InterpolationMode.BICUBIC),
                       T.CenterCrop(size), T.ToTensor(), T.Normalize(mean, std)])
 
-def read_state_dict(path:str|Path # .safetensors, .bin, .pt or .pth
-                   )->dict:
-    "A checkpoint's state dict (the 'model' / 'state_dict' entry when the file holds more)."
-    path = Path(path)
-    if not path.is_file(): raise Lr0fmError(f'checkpoint file {path} does not exist; pass the path of a local weights file')
-    try:
-        if path.suffix == '.safetensors':
-            from safetensors.torch import load_file
-            return load_file(str(path))
-        try: obj = torch.load(str(path), map_location='cpu', weights_only=True)
-        except Exception:  # the authors' .pth files also pickle their training config
-            warnings.warn(f'{path.name} holds more than tensors; loading it with weights_only=False (only do this for files you trust)')
-            obj = torch.load(str(path), map_location='cpu', weights_only=False)
-    except Exception as e:
-        raise Lr0fmError(f'could not read checkpoint {path} ({type(e).__name__}: {e}); it must be a .safetensors file or a torch state dict') from None
-    for k in ('model', 'state_dict', 'module'):
-        if isinstance(obj, dict) and k in obj and isinstance(obj[k], dict): obj = obj[k]
-    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise Lr0fmError(f'checkpoint {path} does not hold a state dict of tensors')
-    return obj
-
 def load_checked(model:nn.Module, sd:dict, arch:str, path, ignore=()):
     "Load `sd` into `model`; keys or shapes of another architecture raise an error that says so."
     own = model.state_dict()
@@ -120,6 +99,26 @@ def _meta(model, name, pretrained, family, size, resize_mode, weights_id, mean=O
     return dict(name=name, pretrained=pretrained, family=family, input_size=int(size), mean=tuple(mean), std=tuple(std),
                 interpolation='bicubic', resize_mode=resize_mode, n_params=sum(p.numel() for p in model.parameters()),
                 toy=False, weights_id=weights_id, **kw)
+
+# %% ../nbs/03b_hf_models.ipynb #baa2be48
+def remote_code_files(folder:str|Path, # a model or tokenizer folder
+                      config:str='config.json' # the file whose `auto_map` names the code
+                     )->list[str]:
+    "The Python files of `folder` that loading it with `trust_remote_code` runs; a pointer to another repository's code is refused."
+    p = Path(folder) / config
+    if not p.is_file(): return []
+    try: amap = json.loads(p.read_text()).get('auto_map') or {}
+    except (ValueError, OSError, AttributeError) as e: raise Lr0fmError(f'{p} is not a readable JSON config ({type(e).__name__})') from None
+    refs = [r for v in (amap.values() if isinstance(amap, dict) else []) for r in (v if isinstance(v, (list, tuple)) else [v]) if isinstance(r, str)]
+    if bad := [r for r in refs if '--' in r]:
+        raise Lr0fmError(f'{p} loads code from another repository ({bad[0]}); lr0fm runs only code that sits in the model folder')
+    return sorted({r.rsplit('.', 1)[0].replace('.', '/') + '.py' for r in refs})
+
+def warn_running_code(what:str, # the model or tokenizer
+                      where:str # which files, from where
+                     ):
+    "Say on stderr, in one line, that loading `what` runs Python code that came with it."
+    print(f'lr0fm: warning: {what} runs the Python code that comes with it ({where}); use only a copy you trust', file=sys.stderr)
 
 # %% ../nbs/03b_hf_models.ipynb #3b2952cf
 class BlipITC(nn.Module):
@@ -205,10 +204,10 @@ def load_blip(arch:str|dict='BLIP-ViT-B-16', # 'BLIP-ViT-B-16', 'BLIP-ViT-L-16',
     else:
         if checkpoint is None and seed is None:
             raise Lr0fmError(f'{name or label} was published only as the authors\' checkpoint file ({source}); download it and pass checkpoint=FILE')
+        sd = read_state_dict(checkpoint) if checkpoint is not None else None  # read (or refuse) the file before building anything
         if seed is not None: torch.manual_seed(seed)
         with torch.device(device): net = BlipForImageTextRetrieval(blip_config(arch))
-        if checkpoint is not None:
-            sd = read_state_dict(checkpoint)
+        if sd is not None:
             if any(k.startswith('visual_encoder.') for k in sd): sd = blip_original_to_hf(sd)
             sd = resample_pos_embed(sd, 'vision_model.embeddings.position_embedding', net.vision_model.embeddings.position_embedding.shape[-2])
             load_checked(net, sd, label, checkpoint, ignore=('itm_head',))
@@ -284,11 +283,12 @@ def load_albef(checkpoint:str|Path|None=None, # a published ALBEF checkpoint (.p
             p = _download(source[4:], name)
             checkpoint = p
         else: raise Lr0fmError(f'{name}: pass checkpoint=FILE with the published ALBEF weights')
+    raw = read_state_dict(checkpoint) if checkpoint is not None else None  # read (or refuse) the file before building anything
     if seed is not None and checkpoint is None: torch.manual_seed(seed)
     tok = load_tokenizer(tokenizer, 'bert-base-uncased', 'ALBEF (bert-base-uncased)')
     with torch.device(device): model = ALBEFContrastive(**cfg, pad_id=tok.pad_token_id or 0)
-    if checkpoint is not None:
-        sd = albef_state_dict(read_state_dict(checkpoint), model.text_encoder.config.num_hidden_layers)
+    if raw is not None:
+        sd = albef_state_dict(raw, model.text_encoder.config.num_hidden_layers)
         sd = resample_pos_embed(sd, 'visual_encoder.pos_embed', model.visual_encoder.pos_embed.shape[-2])
         load_checked(model, sd, f'ALBEF ({cfg["vision_width"]}-wide ViT, {cfg["image_size"]} px)', checkpoint, ignore=('logit_scale',))
     model.eval()
@@ -335,7 +335,9 @@ def load_eva_clip_hf(checkpoint:str|Path|None=None, # a local copy of the model 
     src = str(checkpoint) if checkpoint is not None else hub_id
     if checkpoint is not None and not Path(checkpoint).is_dir(): raise Lr0fmError(f'{name}: checkpoint must be the model folder (config.json, code and weights), not {checkpoint}')
     dtype = torch.float16 if str(device).startswith('cuda') else torch.float32
-    try: net = from_pretrained_on(AutoModel, src, device, trust_remote_code=True, torch_dtype=dtype).eval()
+    files = remote_code_files(checkpoint) if checkpoint is not None else ['the code published with it']
+    if files: warn_running_code(name, f'{", ".join(files)} in {src}')
+    try: net = from_pretrained_on(AutoModel, src, device, trust_remote_code=bool(files), torch_dtype=dtype).eval()
     except Exception as e:
         raise Lr0fmError(f'{name}: could not load {src} ({type(e).__name__}: {str(e).splitlines()[0][:200]}). Without network access '
                          f'download {hub_id} elsewhere and pass checkpoint=DIR.') from None
@@ -464,7 +466,9 @@ def load_m2_encoder(checkpoint:str|Path|None=None, # the published checkpoint fi
     if tokenizer is None: raise Lr0fmError(f'{name}: pass tokenizer=DIR, the authors\' tokenizer folder (vlmo/tokenizer in their repository)')
     from transformers import AutoTokenizer
     folder = _tokenizer_folder(tokenizer)
-    try: tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
+    code = remote_code_files(folder, 'tokenizer_config.json')
+    if code: warn_running_code(f'the {name} tokenizer', f'{", ".join(code)} in {folder}')
+    try: tok = AutoTokenizer.from_pretrained(folder, trust_remote_code=bool(code))
     except Exception as e: raise Lr0fmError(f'could not load the M2-Encoder tokenizer from {tokenizer} ({type(e).__name__}: {str(e).splitlines()[0][:160]})') from None
     sd = None
     if checkpoint is not None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 from .core import Lr0fmError, atomic_write
-from .models import ModelBundle
+from .models import ModelBundle, _one_line, weights_format
 
 # %% auto #0
 __all__ = ['METHODS', 'METHOD_LABEL', 'TOKENS_FORMAT', 'ViTSpec', 'vit_spec', 'LRTokens', 'TokenModel', 'TokenBundle',
@@ -199,16 +199,28 @@ def save_tokens(tokens:LRTokens, # trained tokens
     with atomic_write(path, 'wb') as f: f.write(save(sd, metadata=meta))
     return path
 
+def _damaged(path, why:str)->Lr0fmError:
+    return Lr0fmError(f'{path}: this tokens checkpoint is damaged ({why}); train it again with lr0fm_train_tk0 or restore the file')
+
 def read_tokens_file(path:str|Path)->tuple[dict, dict]:
-    "The tensors and the decoded metadata of a tokens checkpoint."
+    "The tensors and the decoded metadata of a tokens checkpoint (a safetensors file: nothing in it is ever unpickled)."
     from safetensors import safe_open
     path = Path(path)
     if not path.is_file(): raise Lr0fmError(f'tokens checkpoint {path} does not exist; train one with lr0fm_train_tk0')
     try:
         with safe_open(str(path), 'pt') as f: meta, sd = f.metadata() or {}, {k: f.get_tensor(k) for k in f.keys()}
-    except Exception as e: raise Lr0fmError(f'{path} is not a readable safetensors file ({type(e).__name__}: {e}); a tokens checkpoint comes from lr0fm_train_tk0')
+    except Exception as e:
+        if weights_format(path) in ('torch', 'torchscript'):
+            raise Lr0fmError(f'{path} is a torch pickle, not a tokens checkpoint (a safetensors file from lr0fm_train_tk0); lr0fm never unpickles tokens files') from None
+        raise Lr0fmError(f'{path} is not a readable safetensors file ({_one_line(e)}); a tokens checkpoint comes from lr0fm_train_tk0') from None
     if meta.get('format') != TOKENS_FORMAT: raise Lr0fmError(f'{path} is a safetensors file but not an lr0fm tokens checkpoint (no format {TOKENS_FORMAT!r} in its metadata)')
-    return sd, {k: json.loads(meta[k]) for k in ('config', 'arch', 'base', 'extra')}
+    try:
+        out = {k: json.loads(meta[k]) for k in ('config', 'arch', 'base', 'extra')}
+        if not all(isinstance(v, dict) for v in out.values()): raise ValueError('an entry is not a JSON object')
+    except (KeyError, ValueError) as e: raise _damaged(path, f'metadata {_one_line(e)}') from None
+    for k, v in sd.items():
+        if not v.is_floating_point() or not bool(torch.isfinite(v).all()): raise _damaged(path, f'tensor {k} holds non-finite or non-float values')
+    return sd, out
 
 def load_tokens(path:str|Path, # a checkpoint from `save_tokens`
                 bundle:ModelBundle, # the base model to attach them to
@@ -217,18 +229,29 @@ def load_tokens(path:str|Path, # a checkpoint from `save_tokens`
     "Attach a tokens checkpoint to its base model and return the evaluable bundle."
     sd, meta = read_tokens_file(path)
     spec = vit_spec(bundle.model, bundle.name)
-    a, base, here = meta['arch'], meta['base'], _base_identity(bundle)
+    a, base, here, c = meta['arch'], meta['base'], _base_identity(bundle), meta['config']
     if a != spec.signature():
-        raise Lr0fmError(f"{path} holds tokens for {base['name']} ({a['kind']} ViT, width {a['width']}, {a['n_patches']} patches, {a['n_blocks']} blocks); "
+        raise Lr0fmError(f"{path} holds tokens for {base.get('name')} ({a.get('kind')} ViT, width {a.get('width')}, {a.get('n_patches')} patches, {a.get('n_blocks')} blocks); "
                          f"{bundle.name} has width {spec.width}, {spec.n_patches} patches, {spec.n_blocks} blocks. Load the model they were trained on")
     if not any_base and base != here:
-        raise Lr0fmError(f"{path} was trained on {base['name']} (pretrained {base['pretrained']}, weights {base['weights_id']}), "
+        raise Lr0fmError(f"{path} was trained on {base.get('name')} (pretrained {base.get('pretrained')}, weights {base.get('weights_id')}), "
                          f"not on {here['name']} (pretrained {here['pretrained']}, weights {here['weights_id']}); load that model, or pass any_base=True to attach them anyway")
-    c = meta['config']
-    tk = LRTokens(spec, c['method'], c['start_block'], max(1, c['n_prompts']), std=0.)
-    want = {f'tokens.{k}' for k in tk.tokens} | {'logit_scale'}
-    if set(sd) != want: raise Lr0fmError(f'{path} has tensors {sorted(set(sd))}, expected {sorted(want)}: the file is damaged or from another lr0fm version')
-    with torch.no_grad():
-        for k, p in tk.tokens.items(): p.copy_(sd[f'tokens.{k}'])
-        tk.logit_scale.copy_(sd['logit_scale'][0])
+    try:
+        method, start, n_prompts = c['method'], int(c['start_block']), int(c['n_prompts'])
+        if method == 'vpt' and tuple(getattr(sd.get('tokens.prompts'), 'shape', ())) != (n_prompts, spec.width):
+            raise ValueError(f'its config says {n_prompts} prompts of width {spec.width}, its tensors differ')
+        tk = LRTokens(spec, method, start, max(1, n_prompts), std=0.)
+    except Lr0fmError as e: raise _damaged(path, f'config: {e}') from None
+    except (KeyError, TypeError, ValueError) as e: raise _damaged(path, f'config {_one_line(e)}') from None
+    try:
+        want = {f'tokens.{k}' for k in tk.tokens} | {'logit_scale'}
+        if set(sd) != want: raise Lr0fmError(f'{path} has tensors {sorted(set(sd))}, expected {sorted(want)}: the file is damaged or from another lr0fm version')
+        for k, p in tk.tokens.items():
+            if sd[f'tokens.{k}'].shape != p.shape: raise _damaged(path, f'tensor tokens.{k} has shape {tuple(sd[f"tokens.{k}"].shape)}, not {tuple(p.shape)}')
+        if sd['logit_scale'].numel() != 1: raise _damaged(path, f'logit_scale has {sd["logit_scale"].numel()} values, not 1')
+        with torch.no_grad():
+            for k, p in tk.tokens.items(): p.copy_(sd[f'tokens.{k}'])
+            tk.logit_scale.copy_(sd['logit_scale'].reshape(()))
+    except BaseException:
+        tk.detach_hooks(); raise
     return with_tokens(bundle, tk)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_models.ipynb #4c999e0c
 from __future__ import annotations
-import contextlib, json, os
+import contextlib, io, json, os, pickle, re, warnings, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch
@@ -12,7 +12,8 @@ from .core import Lr0fmError, assets_path
 from .zoo import _closest  # torch-free, shared with the catalogue's messages
 
 # %% auto #0
-__all__ = ['PAPER_PROTOCOL', 'MINI_DIR', 'LOADERS', 'ModelBundle', 'can_trim_text', 'encode_text_trimmed', 'CompactTokenizer',
+__all__ = ['CHECKPOINT_GLOBALS', 'PAPER_PROTOCOL', 'MINI_DIR', 'LOADERS', 'ModelBundle', 'can_trim_text', 'encode_text_trimmed',
+           'CompactTokenizer', 'weights_format', 'read_torchscript_tensors', 'read_checkpoint', 'read_state_dict',
            'guess_family', 'load_open_clip', 'mini_names', 'mini_tokenizer', 'load_mini', 'load_model']
 
 # %% ../nbs/03_models.ipynb #17a2208e
@@ -102,6 +103,158 @@ class CompactTokenizer:
         ids = sorted({i for t in texts for i in base.encode(t)})
         return cls(ids, context_length)
 
+# %% ../nbs/03_models.ipynb #6e76f61b
+def _numpy_scalar_globals()->list:
+    "numpy's scalar constructor (under its numpy 2 and numpy 1 names) and the numeric dtypes it rebuilds scalars of."
+    import numpy as np
+    try: from numpy._core.multiarray import scalar
+    except ImportError: from numpy.core.multiarray import scalar
+    kinds = (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64,
+             np.float16, np.float32, np.float64, np.longdouble, np.complex64, np.complex128)
+    return [scalar, (scalar, 'numpy.core.multiarray.scalar'), (scalar, 'numpy._core.multiarray.scalar'), np.dtype,
+            *{type(np.dtype(k)) for k in kinds}]
+
+# Everything a checkpoint may hold beyond torch's own weights-only set (tensors, storages, dtypes, OrderedDict, ...),
+# with the reason it is there; see the prose above for the sources.
+CHECKPOINT_GLOBALS = {
+    'numpy.core.multiarray.scalar': 'numpy scalars pickled by numpy 1 (e.g. a best score in an open_clip-trained .pt)',
+    'numpy._core.multiarray.scalar': 'the same, pickled by numpy 2',
+    'numpy.dtype, numpy.dtypes.<numeric>DType': 'the dtype of such a scalar (bool, int, uint, float, complex)',
+}
+
+def weights_format(path:str|Path)->str:
+    "What a weights file is, from its first bytes: 'safetensors', 'torch', 'torchscript', 'numpy', 'empty' or 'unknown'."
+    path = Path(path)
+    with open(path, 'rb') as f: head = f.read(16)
+    if not head: return 'empty'
+    if head[:4] in (b'PK\x03\x04', b'PK\x05\x06'):
+        try:
+            with zipfile.ZipFile(path) as z: names = z.namelist()
+        except Exception: return 'torch'  # a damaged zip directory: torch's reader says what is wrong
+        if any(n.rsplit('/', 1)[-1] == 'constants.pkl' for n in names): return 'torchscript'
+        if names and all(n.endswith('.npy') for n in names): return 'numpy'
+        return 'torch'
+    if head[:6] == b'\x93NUMPY': return 'numpy'
+    if head[:4] == b'\x80\x02\x8a\x0a': return 'torch'  # torch's legacy (pre-1.6) format: a pickled magic number first
+    if len(head) > 8 and head[8:9] == b'{' and int.from_bytes(head[:8], 'little') > 0: return 'safetensors'  # header size, then JSON
+    if head[0] == 0x80: return 'torch'  # some other pickle: torch says what it is
+    return 'unknown'
+
+class _Refused(Exception):
+    "A checkpoint holds an object of a type lr0fm does not rebuild."
+
+def _refused_type(msg:str)->str|None:
+    "The global named by torch's weights-only refusal, or None when the message is about damaged data."
+    m = re.search(r'GLOBAL (\S+) was not an allowed global', msg) or re.search(r'unsupported GLOBAL (\S+) whose module', msg)
+    return _py3_name(m.group(1)) if m else None
+
+def _py3_name(full:str)->str:
+    "A global as Python 3 would resolve it (protocol-2 pickles write e.g. `__builtin__.exec`, `commands.Popen`)."
+    import _compat_pickle as cp
+    module, _, name = full.rpartition('.')
+    if not module: module = 'builtins'
+    if (module, name) in cp.NAME_MAPPING: module, name = cp.NAME_MAPPING[(module, name)]
+    elif module in cp.IMPORT_MAPPING: module = cp.IMPORT_MAPPING[module]
+    return f'{module}.{name}'
+
+def _one_line(e:BaseException)->str:
+    "An exception as one short line (for torch's weights-only errors, the part that says what was found)."
+    s = str(e)
+    if 'WeightsUnpickler error:' in s: s = s.split('WeightsUnpickler error:', 1)[1].split('\n', 1)[0]
+    s = ' '.join(s.split())
+    return f'{type(e).__name__}: {s[:160]}' if s else type(e).__name__
+
+class _Inert:
+    "Stands in for a TorchScript class: keeps the state it is given and runs nothing."
+    def __init__(self, *args): self._args = args
+    def __setstate__(self, state): self._state = state
+
+_TS_STORAGES = {f'{n}Storage': getattr(torch, d) for n, d in [('Float', 'float32'), ('Double', 'float64'), ('Half', 'float16'),
+    ('BFloat16', 'bfloat16'), ('Long', 'int64'), ('Int', 'int32'), ('Short', 'int16'), ('Char', 'int8'), ('Byte', 'uint8'),
+    ('Bool', 'bool'), ('ComplexFloat', 'complex64'), ('ComplexDouble', 'complex128')]}
+
+class _TorchScriptTensors(pickle.Unpickler):
+    "Unpickles a TorchScript archive's `data.pkl` into inert objects and tensors; its code is never compiled or run."
+    def __init__(self, data:bytes, z:zipfile.ZipFile, prefix:str):
+        super().__init__(io.BytesIO(data)); self.z, self.prefix, self.storages = z, prefix, {}
+    def find_class(self, module, name):
+        import collections
+        if module.startswith('__torch__.') or module == '__torch__': return type(name, (_Inert,), {})  # TorchScript's own classes
+        if module == 'torch' and name in _TS_STORAGES: return _TS_STORAGES[name]
+        if module == 'torch._utils' and name in ('_rebuild_tensor_v2', '_rebuild_parameter'): return getattr(torch._utils, name)
+        if module == 'torch.jit._pickle' and name in ('build_intlist', 'build_doublelist', 'build_boollist', 'build_tensorlist', 'restore_type_tag'):
+            return lambda value, *_: value  # typed-list markers around plain values
+        if (module, name) == ('collections', 'OrderedDict'): return collections.OrderedDict
+        if (module, name) == ('torch', 'device'): return torch.device
+        raise _Refused(_py3_name(f'{module}.{name}'))
+    def persistent_load(self, pid):
+        kind, dtype, key, _, _ = pid
+        if kind != 'storage' or not isinstance(dtype, torch.dtype): raise pickle.UnpicklingError(f'unexpected persistent id {kind!r}')
+        if key not in self.storages:
+            raw = bytearray(self.z.read(f'{self.prefix}data/{key}'))
+            st = torch.UntypedStorage.from_buffer(raw, dtype=torch.uint8) if raw else torch.UntypedStorage(0)
+            self.storages[key] = torch.storage.TypedStorage(wrap_storage=st, dtype=dtype, _internal=True)
+        return self.storages[key]
+
+def _flatten_inert(obj, prefix:str='', out:dict|None=None)->dict:
+    "The tensors of a tree of inert TorchScript modules, named the way `state_dict` names them."
+    out = {} if out is None else out
+    state = getattr(obj, '_state', None)
+    if isinstance(state, dict):
+        for k, v in state.items():
+            if isinstance(v, torch.Tensor): out[prefix + str(k)] = v.detach()  # drops any hooks the file attached
+            elif isinstance(v, _Inert): _flatten_inert(v, f'{prefix}{k}.', out)
+    return out
+
+def read_torchscript_tensors(path:str|Path)->dict:
+    "The parameters and buffers of a TorchScript archive (e.g. OpenAI's CLIP .pt files), read without compiling or running its code."
+    with zipfile.ZipFile(path) as z:
+        pkl = sorted((n for n in z.namelist() if n.rsplit('/', 1)[-1] == 'data.pkl'), key=lambda n: n.count('/'))
+        if not pkl: raise pickle.UnpicklingError('no data.pkl in the archive')
+        prefix = pkl[0][:-len('data.pkl')]
+        sd = _flatten_inert(_TorchScriptTensors(z.read(pkl[0]), z, prefix).load())
+    if not sd: raise pickle.UnpicklingError('the archive holds no tensors')
+    return sd
+
+def read_checkpoint(path:str|Path, # .safetensors, a torch file (.pt, .pth, .bin, .ckpt; zip or legacy) or a TorchScript archive
+                    what:str='checkpoint', # what the file is, in messages
+                    map_location='cpu')->object:
+    "The contents of a weights file, read without running anything from it: tensors, plain containers and `CHECKPOINT_GLOBALS`."
+    path = Path(path)
+    if not path.is_file():
+        raise Lr0fmError(f'{what} {path} ' + ('is a folder; pass a weights file' if path.is_dir() else 'does not exist; pass the path of a local weights file'))
+    kind = weights_format(path)
+    if kind in ('empty', 'unknown', 'numpy'):
+        raise Lr0fmError(f'{what} {path} is ' + {'empty': 'an empty file', 'numpy': 'a numpy file, not a torch or safetensors checkpoint'}.get(
+            kind, 'not a weights file lr0fm reads (safetensors, a torch checkpoint or a TorchScript archive)'))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            if kind == 'safetensors':
+                from safetensors.torch import load_file
+                return load_file(str(path), device=str(map_location))
+            if kind == 'torchscript': return read_torchscript_tensors(path)
+            with torch.serialization.safe_globals(_numpy_scalar_globals()), open(path, 'rb') as f:  # a file object: torch.load
+                return torch.load(f, map_location=map_location, weights_only=True)          # would hand a *.safetensors path to safetensors
+    except _Refused as e: name = str(e)
+    except pickle.UnpicklingError as e:
+        name = _refused_type(str(e))
+        if name is None: raise Lr0fmError(f'could not read {what} {path}: the file is damaged or not a checkpoint ({_one_line(e)})') from None
+    except Exception as e:  # damaged zip records, truncated pickles, a torch version mismatch, out of memory, ...
+        raise Lr0fmError(f'could not read {what} {path}: the file is damaged or truncated ({_one_line(e)})') from None
+    raise Lr0fmError(f'refusing {what} {path}: it holds {name}, which unpickling would have to call (running code from the file); lr0fm reads '
+                     'only tensors, plain containers and numpy scalars. If you trust the file, re-save just its state dict of tensors and pass that.')
+
+def read_state_dict(path:str|Path, # a weights file (see `read_checkpoint`)
+                    what:str='checkpoint')->dict:
+    "A checkpoint's state dict of tensors (the 'model' / 'state_dict' / 'module' entry when the file holds more, as training checkpoints do)."
+    obj = read_checkpoint(path, what)
+    for k in ('model', 'state_dict', 'module'):
+        if isinstance(obj, dict) and k in obj and isinstance(obj[k], dict): obj = obj[k]
+    if not isinstance(obj, dict) or not obj or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()):
+        raise Lr0fmError(f'{what} {path} does not hold a state dict of tensors (it holds a {type(obj).__name__})')
+    return obj
+
 # %% ../nbs/03_models.ipynb #c6c81f92
 # the authors' per-family resize protocol: 'shortest' = shorter side + centre crop, 'squash' = resize to n x n
 # (read from their code: the whole pipelines, with file and line, are `lr0fm.degrade.PAPER_PIPELINES`)
@@ -160,6 +313,25 @@ def _quiet_root_logger(on:bool=True):
     try: yield
     finally: lg.setLevel(old)
 
+def _load_open_clip_checkpoint(model, checkpoint, name:str):
+    "Read `checkpoint` with `read_state_dict` and load it through open_clip's own conversions (key renames, position-embedding resizing)."
+    import open_clip
+    from unittest import mock
+    numpy_file = Path(checkpoint).suffix in ('.npz', '.npy')  # big_vision (SigLIP) weights: open_clip reads them with numpy, no pickles
+    if not numpy_file:
+        sd = read_state_dict(checkpoint)
+        if next(iter(sd)).startswith('module.'): sd = {k[len('module.'):]: v for k, v in sd.items()}
+        if weights_format(checkpoint) == 'torchscript':  # TorchScript also stores non-persistent buffers: keep what the model has
+            own = model.state_dict(); sd = {k: v for k, v in sd.items() if k in own}
+    try:  # open_clip never opens the file itself: its reader is swapped for the state dict read above
+        with contextlib.nullcontext() if numpy_file else mock.patch.object(open_clip.factory, 'load_state_dict', lambda *a, **k: sd):
+            open_clip.load_checkpoint(model, str(checkpoint), strict=True)
+    except (RuntimeError, AssertionError, KeyError) as e:  # missing/unexpected keys, shapes, or open_clip's position-embedding asserts
+        raise Lr0fmError(f"checkpoint {checkpoint} does not fit architecture {name}: {(str(e) or type(e).__name__).splitlines()[0]} "
+                         "Check that --model names the architecture the checkpoint was trained with.") from None
+    except Exception as e:
+        raise Lr0fmError(f"could not read checkpoint {checkpoint} ({_one_line(e)})") from None
+
 def load_open_clip(name:str, # an open_clip architecture, e.g. 'ViT-B-32'
                    pretrained:str|None=None, # an open_clip pretrained tag, e.g. 'laion2b_s34b_b79k'
                    checkpoint:str|Path|None=None, # a local weights file (.safetensors, .bin, .pt) instead of a tag
@@ -186,14 +358,7 @@ def load_open_clip(name:str, # an open_clip architecture, e.g. 'ViT-B-32'
         if pretrained: raise Lr0fmError(f"could not fetch the weights {name}/{pretrained} ({type(e).__name__}: {e}). "
                                         "Without network access download them elsewhere and pass --checkpoint FILE.") from None
         raise
-    if checkpoint is not None:
-        try: open_clip.load_checkpoint(model, str(checkpoint), strict=True)
-        except (RuntimeError, AssertionError) as e:  # missing/unexpected keys, shapes, or open_clip's position-embedding asserts
-            raise Lr0fmError(f"checkpoint {checkpoint} does not fit architecture {name}: {(str(e) or type(e).__name__).splitlines()[0]} "
-                             "Check that --model names the architecture the checkpoint was trained with.") from None
-        except Exception as e:
-            raise Lr0fmError(f"could not read checkpoint {checkpoint} ({type(e).__name__}: {e}); "
-                             "it must be a .safetensors file or a torch state dict.") from None
+    if checkpoint is not None: _load_open_clip_checkpoint(model, checkpoint, name)
     model.eval()
     tok = tokenizer or open_clip.get_tokenizer(name)
     return ModelBundle(model, preprocess, tok, _meta_from(model, name, _weights_tag(checkpoint, pretrained, seed), family or guess_family(name, pretrained),

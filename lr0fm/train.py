@@ -16,8 +16,8 @@ from .data import IMG_EXTS, load_image, BadImage
 from .lrtk0 import LRTokens, METHOD_LABEL, vit_spec, save_tokens, with_tokens
 
 # %% auto #0
-__all__ = ['BUCKETS', 'ProceduralSource', 'FolderSource', 'multiscale_views', 'info_nce', 'distill_loss', 'train_tokens',
-           'lr0fm_train_tk0']
+__all__ = ['BUCKETS', 'ProceduralSource', 'FolderSource', 'multiscale_views', 'info_nce', 'distill_loss', 'restore_train_state',
+           'train_tokens', 'lr0fm_train_tk0']
 
 # %% ../nbs/11_train.ipynb #d3bc10a4
 class ProceduralSource(torch.utils.data.Dataset):
@@ -122,6 +122,26 @@ def _stack(batch):
     ok = [x for x in batch if x is not None]
     return (torch.stack(ok) if ok else None), len(batch) - len(ok)
 
+# %% ../nbs/11_train.ipynb #dcc579c4
+def restore_train_state(state_f:Path, # the run's `train_state.pt`
+                        tokens, opt, sched, # the `LRTokens`, optimizer and scheduler to restore
+                        device)->int:
+    "Restore a run's tokens, optimizer and scheduler from its resume state, read like any checkpoint (tensors and plain values only); returns the step."
+    from lr0fm.models import read_checkpoint, _one_line
+    st = read_checkpoint(state_f, 'training state', map_location=device)
+    try:
+        if not isinstance(st, dict) or not isinstance(st.get('step'), int) or not isinstance(st.get('tokens'), dict) or set(st['tokens']) != set(tokens.tokens):
+            raise ValueError(f'it holds {sorted(st) if isinstance(st, dict) else type(st).__name__}, not this run\'s step, tokens, optimizer and scheduler')
+        with torch.no_grad():
+            for k, p in tokens.tokens.items():
+                if st['tokens'][k].shape != p.shape: raise ValueError(f'token {k} has shape {tuple(st["tokens"][k].shape)}, not {tuple(p.shape)}')
+                p.copy_(st['tokens'][k])
+            tokens.logit_scale.copy_(st['logit_scale'])
+        opt.load_state_dict(st['optimizer']); sched.load_state_dict(st['scheduler'])
+    except Exception as e:
+        raise Lr0fmError(f'training state {state_f} is damaged ({_one_line(e)}); delete it to train again from step 0, or use a new --out folder') from None
+    return st['step']
+
 # %% ../nbs/11_train.ipynb #df9aa9bd
 def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
                  source, # training images: `ProceduralSource`, `FolderSource` or any dataset of uint8 (3, S, S) tensors
@@ -162,11 +182,8 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
         if {k: v for k, v in old.items() if k != 'date'} != cfg:
             diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
             raise Lr0fmError(f'{out} holds a training run with another configuration ({diff}); use a new --out folder or delete {out}')
-        st = torch.load(state_f, map_location=bundle.device, weights_only=True)
-        with torch.no_grad():
-            for k, p in tokens.tokens.items(): p.copy_(st['tokens'][k])
-            tokens.logit_scale.copy_(st['logit_scale'])
-        opt.load_state_dict(st['optimizer']); sched.load_state_dict(st['scheduler']); start = st['step']
+        try: start = restore_train_state(state_f, tokens, opt, sched, bundle.device)
+        except Lr0fmError: tokens.detach_hooks(); raise
         if log_f.exists(): hist = pd.read_csv(log_f).to_dict('records')
         log(f'resuming {out} at step {start} of {steps}')
     else:
