@@ -43,7 +43,8 @@ class FolderSource(torch.utils.data.Dataset):
         self.root, self.size = Path(root), size
         if files is None:
             if not self.root.is_dir(): raise Lr0fmError(f'training folder {self.root} does not exist or is not a folder; give a folder of images (any layout, any depth)')
-            files = sorted(p for p in self.root.rglob('*') if p.suffix.lower() in IMG_EXTS and p.is_file())
+            files = sorted(p for p in self.root.rglob('*') if p.suffix.lower() in IMG_EXTS and p.is_file()
+                           and not any(part.startswith('.') for part in p.relative_to(self.root).parts))  # hidden files and folders: never images
             if not files: raise Lr0fmError(f'training folder {self.root} holds no image files ({", ".join(sorted(IMG_EXTS))}); '
                                            f'generate some with lr0fm.generate or use --source procedural')
         self.files = list(files)
@@ -247,7 +248,9 @@ def _train_body(model, source, out, pretrained, checkpoint, vpt, start_block, n_
     b = load_model(model, pretrained=pretrained, checkpoint=checkpoint, device=get_device(device), seed=seed)
     vit_spec(b.model, b.name)  # fail early on a non-ViT
     src = ProceduralSource(n_images, b.input_size, seed) if source == 'procedural' else FolderSource(source, b.input_size)
-    if epochs is not None: steps = max(1, math.ceil(epochs * len(src) / batch_size))
+    if epochs is not None:
+        if not (isinstance(epochs, (int, float)) and 0 < epochs <= 10_000): raise Lr0fmError(f'epochs = {epochs!r} is out of range: use a number above 0 and at most 10000')
+        steps = max(1, math.ceil(epochs * len(src) / batch_size))
     if b.meta.get('toy'): log(f'{model} is an embedded TOY model: its tokens demonstrate the method, they say nothing about foundation models')
     log(f'training {METHOD_LABEL["vpt" if vpt else "lrtk0"]} tokens for {b.name} on {src.describe()}: {steps} steps of {batch_size}')
     tb, h = train_tokens(b, src, out, 'vpt' if vpt else 'lrtk0', start_block, n_prompts, steps, batch_size, lr, weight_decay,
