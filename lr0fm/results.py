@@ -55,13 +55,21 @@ def _doc_digest(doc:dict)->str:
     body = json.dumps([doc.get('rows'), doc.get('skipped'), doc.get('predictions_sha256')], sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
+def _later_name(cell_dir:Path)->str:
+    "A new shard name, later than every shard already in the cell even when this host's clock is behind theirs."
+    name = _shard_name()
+    try: newest = max((e.name for e in os.scandir(cell_dir) if not e.name.startswith('.')), default='')
+    except FileNotFoundError: newest = ''
+    if newest[:20].isdigit() and newest[:20] >= name[:20]: name = f'{int(newest[:20]) + 1:020d}' + name[20:]
+    return name
+
 def _write_shard(cell_dir:Path, # shards/<cell>
                  rows:list[dict], predictions:pd.DataFrame|None, skipped:list[dict], name:str|None=None)->Path:
     "Write one shard atomically: a temporary folder, renamed into `cell_dir` when complete."
     import pyarrow as pa, pyarrow.parquet as pq
-    name = name or _shard_name()
     cell_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cell_dir / f'.tmp-{name}'
+    name = name or _later_name(cell_dir)
+    tmp = cell_dir / f'.tmp-{_shard_name()}'  # always this writer's own (host, process, random), so two writers never share one
     tmp.mkdir()
     try:
         pred_sha = None
@@ -75,7 +83,10 @@ def _write_shard(cell_dir:Path, # shards/<cell>
         doc['sha256'] = _doc_digest(doc)
         _fsync_write(tmp / 'rows.json', json.dumps(doc, default=str).encode())
         final = cell_dir / name
-        os.rename(tmp, final)
+        try: os.rename(tmp, final)
+        except OSError:  # NFS may answer a retried rename with an error after doing it; another migrator may have won
+            if (final / 'rows.json').exists() and not tmp.exists(): return final
+            raise
         return final
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True); raise
@@ -157,7 +168,7 @@ def _shards(self:ResultStore, cell:str|None=None)->list[tuple[Path, dict]]:
                                                   if self.shards_dir.is_dir() else [])
     out = []
     for d in dirs:
-        try: names = sorted(e.name for e in os.scandir(d) if not e.name.startswith('.'))
+        try: names = sorted(e.name for e in os.scandir(d) if not e.name.startswith('.') and e.is_dir())
         except FileNotFoundError: continue
         out += [(Path(d) / n, _read_rows(Path(d) / n)) for n in names]
     out.sort(key=lambda x: x[0].name)
@@ -274,11 +285,12 @@ def missing(self:ResultStore, model:str, pretrained:str, dataset:str, split:str,
 # %% ../nbs/05_results.ipynb #2e1d7648
 def _by_cell(rows:pd.DataFrame, preds:pd.DataFrame|None, skip:pd.DataFrame|None):
     "Per cell of `rows`: its identity, its rows (as JSON records), its predictions and its skipped images."
-    of = lambda df, ident: df[(df[CELL_COLUMNS] == pd.Series(ident)).all(axis=1)]
+    pg = {} if preds is None else {k: g for k, g in preds.groupby(CELL_COLUMNS, sort=False)}
+    sg = {} if skip is None or skip.empty else {k: g for k, g in skip.groupby(CELL_COLUMNS, sort=False)}
     for key, g in rows.groupby(CELL_COLUMNS, sort=False):
         ident = dict(zip(CELL_COLUMNS, key))
-        yield (ident, json.loads(g.to_json(orient='records')), None if preds is None else of(preds, ident),
-               [] if skip is None or skip.empty else of(skip, ident).to_dict('records'))
+        yield (ident, json.loads(g.to_json(orient='records')), None if preds is None else pg.get(key, preds.iloc[:0]),
+               sg[key].to_dict('records') if key in sg else [])
 
 @patch
 def add(self:ResultStore, rows:list[dict], # tidy rows of one or more cells (KEY_COLUMNS plus the accuracies)
@@ -290,6 +302,9 @@ def add(self:ResultStore, rows:list[dict], # tidy rows of one or more cells (KEY
     miss = [c for c in KEY_COLUMNS if c not in new]
     if miss: raise Lr0fmError(f'result rows lack the columns {miss}')
     new = new.assign(lr0fm_version=new.get('lr0fm_version', _version()), date=new.get('date', utc_now()))
+    for i, r in enumerate(json.loads(new.to_json(orient='records'))):  # what a reader would refuse is never written
+        why = _row_problem(r)
+        if why: raise Lr0fmError(f'result row {i + 1} cannot be stored: {why}')
     preds = _norm(predictions) if predictions is not None and len(predictions) else None
     if preds is not None:
         bad = [c for c in PRED_COLUMNS if c not in preds or (c not in ('image_id', 'resolution') and not pd.api.types.is_integer_dtype(preds[c]))]

@@ -141,8 +141,8 @@ def default_template()->Path:
     if not p.is_file(): raise Lr0fmError(f'the papermill template {p} is not there; run from a checkout of lr0fm, or pass --template / set LR0FM_TEMPLATE')
     return p
 
-# %% ../nbs/21_sweep.ipynb #4cd10392
-_KERNEL_START = re.compile(r'kernel died|kernel didn.t respond|address already in use|zmq|dead ?kernel|kernel_info', re.I)
+# %% ../nbs/21_sweep.ipynb #354f745f
+_KERNEL_START = re.compile(r'kernel died before|kernel didn.t respond|address already in use|zmq|kernel_info', re.I)  # not a kernel that died mid-run
 
 def _kernel_start_failure(e:BaseException)->bool:
     "Whether an exception from papermill is a kernel that failed to start or died (not an error in a cell)."
@@ -177,9 +177,11 @@ def _write_json(path:Path, doc:dict):
     with atomic_write(path) as f: json.dump(doc, f, indent=1, default=str)
 
 def _read_json(path:Path)->dict|None:
-    try: return json.loads(path.read_text())
+    "A job file, or None when absent; a damaged one comes back as state 'unreadable' with the reason."
+    try: d = json.loads(path.read_text())
     except FileNotFoundError: return None
-    except (OSError, ValueError): return {'state': 'unreadable', 'reason': f'{path} cannot be read'}
+    except (OSError, ValueError): d = None
+    return d if isinstance(d, dict) else {'state': 'unreadable', 'reason': f'{path} is damaged'}
 
 def _reason(e:BaseException)->str:
     "The line that says why a job failed."
@@ -194,11 +196,13 @@ except ImportError: Checkpointable = object
 
 class SweepJob(Checkpointable):
     "One backbone of a sweep: runs the template into notebooks/<name>.ipynb, recording its state in jobs/<name>.json."
-    def __init__(self, out:str, name:str, parameters:dict, template:str, threads:int|None=None):
-        self.out, self.name, self.parameters, self.template, self.threads = out, name, parameters, template, threads
+    def __init__(self, out:str, name:str, parameters:dict, template:str, threads:int|None=None,
+                 gpu:str|None=None): # local: the GPU (as CUDA_VISIBLE_DEVICES names it) this job is pinned to
+        self.out, self.name, self.parameters, self.template, self.threads, self.gpu = out, name, parameters, template, threads, gpu
     @property
     def status_path(self)->Path: return Path(self.out) / 'jobs' / f'{self.name}.json'
     def __call__(self)->str:
+        if self.gpu is not None: os.environ['CUDA_VISIBLE_DEVICES'] = self.gpu  # the kernel papermill starts inherits it
         if self.threads:  # CPU jobs side by side: share the cores instead of each taking all of them
             for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'): os.environ[v] = str(self.threads)
         nb = Path(self.out) / 'notebooks' / f'{self.name}.ipynb'
@@ -230,17 +234,18 @@ def job_cells(spec:SweepSpec, b:dict, store:ResultStore)->tuple[int, int]:
             done += len(spec.resolutions) - len(store.missing(c['model'], c['pretrained'], c['dataset'], c['split'], c['protocol'], spec.resolutions))
     return done, total
 
-# %% ../nbs/21_sweep.ipynb #ec822380
+# %% ../nbs/21_sweep.ipynb #12e00f0c
 def _scheduler_state(sub:dict|None, out:Path)->str|None:
     "RUNNING/PENDING/... for a submitted job, from its process (local) or Slurm; None when unknown."
-    if not sub: return None
+    if not sub or sub.get('state') == 'unreadable': return None
     if sub.get('executor') == 'local':
-        if sub.get('host') != socket.gethostname(): return None
+        if sub.get('host') != socket.gethostname() or not str(sub.get('job_id', '')).isdigit(): return None
         return 'RUNNING' if _pid_alive(int(sub['job_id'])) else 'ENDED'
     try:
         import submitit
-        return str(submitit.SlurmJob(out / 'submitit', str(sub['job_id'])).state)
+        st = str(submitit.SlurmJob(out / 'submitit', str(sub['job_id'])).state).split()[0]
     except Exception: return None
+    return None if st == 'UNKNOWN' else st  # sacct does not list a job yet (or accounting is off): no word either way
 
 def _log_tail(out:Path, sub:dict|None)->str:
     "The last non-empty line of a submitted job's stderr log."
@@ -251,8 +256,9 @@ def _log_tail(out:Path, sub:dict|None)->str:
         if lines: return lines[-1][:200]
     return ''
 
-# %% ../nbs/21_sweep.ipynb #5c0aa1f6
-_ALIVE = {'RUNNING', 'PENDING', 'REQUEUED', 'CONFIGURING', 'COMPLETING', 'RESIZING', 'SUSPENDED', 'REQUEUE_HOLD', 'REQUEUE_FED'}
+# %% ../nbs/21_sweep.ipynb #a4fdd60b
+_ALIVE = {'RUNNING', 'PENDING', 'REQUEUED', 'CONFIGURING', 'COMPLETING', 'RESIZING', 'SUSPENDED', 'REQUEUE_HOLD', 'REQUEUE_FED',
+          'PREEMPTED', 'READY'}  # PREEMPTED: submitit requeues it
 
 def sweep_status(spec:SweepSpec)->pd.DataFrame:
     "One row per job: job, model, state (done/running/pending/failed/missing), cells stored/wanted, why, notebook."
@@ -262,6 +268,7 @@ def sweep_status(spec:SweepSpec)->pd.DataFrame:
         done, total = job_cells(spec, b, store)
         st = _read_json(out / 'jobs' / f'{name}.json')
         sub = _read_json(out / 'jobs' / f'{name}.submitted.json')
+        if sub is not None and sub.get('state') == 'unreadable': sub = None  # a damaged submission record: as if never submitted
         started_after = st is not None and sub is not None and st.get('started', '') >= sub.get('submitted', '')
         why = ''
         if done == total: state = 'done'
@@ -274,7 +281,7 @@ def sweep_status(spec:SweepSpec)->pd.DataFrame:
                 if state == 'failed': why = f'ended before it started ({sched}) {_log_tail(out, sub)}'.strip()
             elif st.get('state') in ('running', 'requeued'):
                 mine = st.get('host') == socket.gethostname() and (sub or {}).get('executor') == 'local'
-                gone = (mine and not _pid_alive(int(st['pid']))) or alive is False
+                gone = (mine and str(st.get('pid', '')).isdigit() and not _pid_alive(int(st['pid']))) or alive is False
                 state = 'failed' if gone else 'running'
                 if gone: why = f"ended without finishing ({sched or 'process gone'}; killed?) {_log_tail(out, sub)}".strip()
             elif st.get('state') in ('failed', 'unreadable'): state, why = 'failed', st.get('reason', '')
@@ -283,14 +290,14 @@ def sweep_status(spec:SweepSpec)->pd.DataFrame:
                          notebook=str(out / 'notebooks' / f'{name}.ipynb') if (out / 'notebooks' / f'{name}.ipynb').exists() else ''))
     return pd.DataFrame(rows, columns=['job', 'model', 'state', 'cells', 'why', 'notebook'])
 
-# %% ../nbs/21_sweep.ipynb #3ffb945d
-def visible_gpus()->list[int]:
-    "GPU indices jobs can be pinned to (none on a CPU machine)."
+# %% ../nbs/21_sweep.ipynb #24fea43e
+def visible_gpus()->list[str]:
+    "The GPUs jobs can be pinned to, as CUDA_VISIBLE_DEVICES names them (indices or UUIDs; none on a CPU machine)."
     env = os.environ.get('CUDA_VISIBLE_DEVICES')
-    if env is not None: return list(range(len([x for x in env.split(',') if x.strip()])))
+    if env is not None: return [x.strip() for x in env.split(',') if x.strip()]  # this allocation's own GPUs, not 0..n-1
     try:
         import torch
-        return list(range(torch.cuda.device_count()))
+        return [str(i) for i in range(torch.cuda.device_count())]
     except Exception: return []
 
 def _slurm_executor(folder:Path, partition=None, time_min=720, gpus_per_job=1, cpus_per_job=None, mem_gb=None,
@@ -305,7 +312,7 @@ def _slurm_executor(folder:Path, partition=None, time_min=720, gpus_per_job=1, c
     ex.update_parameters(**{k: v for k, v in kw.items() if v is not None})
     return ex
 
-# %% ../nbs/21_sweep.ipynb #8f9cb603
+# %% ../nbs/21_sweep.ipynb #f18401c1
 def _todo(spec:SweepSpec)->list[dict]:
     st = sweep_status(spec).set_index('job')['state']
     return [b for b in spec.backbones if st[job_name(b)] in ('failed', 'missing')]
@@ -330,12 +337,15 @@ def launch(spec:SweepSpec, # a checked spec
     template = str(Path(template) if template else default_template())
     todo = _todo(spec)
     if not todo: log(f'nothing to submit: every job of {out} is done, running or pending'); return []
-    mk = lambda b, threads=None: SweepJob(str(out), job_name(b), job_parameters(spec, b), template, threads)
+    mk = lambda b, threads=None, gpu=None: SweepJob(str(out), job_name(b), job_parameters(spec, b), template, threads, gpu)
     if executor == 'slurm':
         ex = _slurm_executor(out / 'submitit', **slurm)
         when = utc_now()
-        with ex.batch():
-            subs = [ex.submit(mk(b)) for b in todo]
+        try:
+            with ex.batch():
+                subs = [ex.submit(mk(b)) for b in todo]
+        except Exception as e:  # sbatch refused: a bad partition, account or QOS, a limit
+            raise Lr0fmError(f"sbatch refused the jobs ({' '.join(str(e).split())[:300]}); check --partition, --account, --qos and the limits") from None
         for b, j in zip(todo, subs): _record_submission(spec, b, 'slurm', j, when)
         log(f'submitted {len(subs)} jobs to Slurm as array {subs[0].job_id.split("_")[0]}; lr0fm_sweep --status --out {out} follows them')
         if wait:
@@ -343,7 +353,7 @@ def launch(spec:SweepSpec, # a checked spec
         return subs
     return _launch_local(spec, todo, mk, jobs, wait, poll_s, log)
 
-# %% ../nbs/21_sweep.ipynb #fc5f7009
+# %% ../nbs/21_sweep.ipynb #f60ecd35
 def _launch_local(spec, todo, mk, jobs, wait, poll_s, log):
     import submitit
     gpus = visible_gpus()
@@ -357,12 +367,12 @@ def _launch_local(spec, todo, mk, jobs, wait, poll_s, log):
             k = free.pop(0); b = queue.pop(0)
             ex = submitit.LocalExecutor(folder=Path(spec.out) / 'submitit', max_num_timeout=5)
             kind, g = slots[k]
-            ex.update_parameters(timeout_min=60 * 24 * 7, gpus_per_node=1 if kind == 'gpu' else 0, visible_gpus=(g,) if kind == 'gpu' else ())
+            ex.update_parameters(timeout_min=60 * 24 * 7, gpus_per_node=0)  # the job pins its own GPU (submitit takes indices only)
             when = utc_now()
-            j = ex.submit(mk(b, threads))
+            j = ex.submit(mk(b, threads, g))
             _record_submission(spec, b, 'local', j, when); subs.append(j); running[k] = (b, j)
             log(f'started {job_name(b)} ({"GPU " + str(g) if kind == "gpu" else "CPU"}, process {j.job_id})')
-        if not wait: return subs
+        if not wait and not queue: return subs
         time.sleep(poll_s)
         for k, (b, j) in list(running.items()):
             if j.done():
@@ -370,7 +380,7 @@ def _launch_local(spec, todo, mk, jobs, wait, poll_s, log):
                 log(f'{job_name(b)}: {j.state.lower()}')
     return subs
 
-# %% ../nbs/21_sweep.ipynb #45c23566
+# %% ../nbs/21_sweep.ipynb #65558bad
 def sweep_report(out:str|Path, # the sweep's run folder
                  title:str='lr0fm sweep report')->Path:
     "Write the store's merged view and the report of all its results; returns report.html."
@@ -381,7 +391,7 @@ def sweep_report(out:str|Path, # the sweep's run folder
     toy = r['toy'].astype(str).eq('True').any()
     return write_report(r, Path(out) / 'report', title + (' (includes TOY models)' if toy else ''), st.skipped(), st.predictions())
 
-# %% ../nbs/21_sweep.ipynb #e8895cc4
+# %% ../nbs/21_sweep.ipynb #fe3877ea
 def _spec_from(spec_file, **opts)->SweepSpec:
     d = read_spec(spec_file) if spec_file else {}
     fam, bb = opts.pop('families', None), opts.pop('backbones', None)
@@ -428,6 +438,7 @@ def lr0fm_sweep(spec:Param('sweep spec: a .yaml of options or a .csv of backbone
             try: s = SweepSpec(**{k: v for k, v in json.loads(saved.read_text()).items() if k in SweepSpec.__dataclass_fields__}).check()
             except Lr0fmError: raise
             except Exception as e: raise Lr0fmError(f'{saved} is damaged ({type(e).__name__}); run the sweep command again with its options or spec file') from None
+            s.out = str(Path(out).absolute())  # the folder as given now (it may have moved since the sweep started)
         else:
             s = _spec_from(spec, backbones=backbones, families=families, datasets=datasets, resolutions=resolutions, protocol=protocol,
                            templates=templates, root=root, out=out, batch_size=batch_size, workers=workers, limit=limit, per_class=per_class,
@@ -446,7 +457,7 @@ def lr0fm_sweep(spec:Param('sweep spec: a .yaml of options or a .csv of backbone
             return
         sl = dict(partition=partition, time_min=time_min, gpus_per_job=gpus_per_job, cpus_per_job=cpus_per_job, mem_gb=mem_gb,
                   array_parallelism=array_parallelism, account=account, qos=qos, constraint=constraint)
-        launch(s, executor, jobs=jobs, wait=not no_wait, template=template, **(sl if executor == 'slurm' else {}))
+        launch(s, executor, jobs=jobs, wait=not no_wait or executor == 'local', template=template, **(sl if executor == 'slurm' else {}))
         if executor == 'local' or not no_wait:
             t = sweep_status(s)
             print(t.drop(columns='notebook').to_string(index=False))
