@@ -206,7 +206,8 @@ def test_sigterm_keeps_finished_cells(tmp_path):
             '--per-class', '30', '--resolutions', 'HR', '64', '32', '16', '--out', str(tmp_path), '--quiet']
     p = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
     t0 = time.time()
-    while not (tmp_path / 'shards').is_dir() or not any((tmp_path / 'shards').iterdir()):
+    committed = lambda: [s for c in (tmp_path / 'shards').glob('*') for s in c.iterdir() if not s.name.startswith('.')] if (tmp_path / 'shards').is_dir() else []
+    while not committed():  # a finished cell: a shard renamed into place, not a temporary folder
         assert p.poll() is None and time.time() - t0 < 300, 'the run ended before its first cell'
         time.sleep(0.05)
     p.send_signal(signal.SIGTERM)
