@@ -443,9 +443,9 @@ def lr0fm_report(published:store_true=False, # report the published LR0.FM resul
         check_bounds(n_boot=n_boot)
         from lr0fm.results import ResultStore
         if results and ResultStore(results).holds_results():  # read the store once (accuracy_table_from reports an empty one)
-            st = ResultStore(results); res_rows = st.results()
+            st = ResultStore(results); snap = st.snapshot(); res_rows = st.results(snap)
         t, src = accuracy_table_from(published, results, store_rows=res_rows)
-        if results: preds = st.predictions()
+        if results: preds = st.predictions(snap)
         w = load_weights(weights) if weights else None
         p = write_analysis_report(t, out, title or f'lr0fm robustness report: {src}', w, preds, res_rows,
                                   complete=not (published and results), source=src, n_boot=n_boot)

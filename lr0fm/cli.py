@@ -126,7 +126,8 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
 
 def _report(st:ResultStore, title='lr0fm zero-shot low-resolution report'):
     from lr0fm.report import write_report
-    return write_report(st.results(), st.root, title, st.skipped(), st.predictions())
+    snap = st.snapshot()  # one reading of the store for the rows, skipped images and predictions
+    return write_report(st.results(snap), st.root, title, st.skipped(snap), st.predictions(snap))
 
 # %% ../nbs/20_cli.ipynb #04f134f4
 @dashed_options

@@ -42,8 +42,11 @@ def cell_id(ident:dict # model, pretrained, dataset, split, protocol
 
 def _shard_name()->str:
     "A new shard's name: writing time (ns), host, process, random; sorting names sorts shards by time."
-    host = re.sub(r'[^A-Za-z0-9-]+', '-', socket.gethostname())[:40] or 'host'
-    return f'{time.time_ns():020d}-{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}'
+    return f'{time.time_ns():020d}-{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}'
+
+def _host()->str:
+    "This host's name as shard and temporary-folder names carry it."
+    return re.sub(r'[^A-Za-z0-9-]+', '-', socket.gethostname())[:40] or 'host'
 
 # %% ../nbs/05_results.ipynb #ea1c1ec2
 def _fsync_write(path:Path, data:bytes):
@@ -134,8 +137,7 @@ def _pid_alive(pid:int)->bool:
 def _is_stale(p:Path, max_age_s:float)->bool:
     "Whether a temporary file or folder belongs to a writer that is gone: this host and a dead process, or older than `max_age_s`."
     m = re.fullmatch(r'\.tmp-\d{20}-(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)-[0-9a-f]{8}', p.name)
-    here = re.sub(r'[^A-Za-z0-9-]+', '-', socket.gethostname())[:40]
-    if m and m['host'] == here and not _pid_alive(int(m['pid'])): return True
+    if m and m['host'] == _host() and not _pid_alive(int(m['pid'])): return True
     with contextlib.suppress(FileNotFoundError): return time.time() - p.lstat().st_mtime > max_age_s
     return False
 
@@ -175,15 +177,22 @@ def _shards(self:ResultStore, cell:str|None=None)->list[tuple[Path, dict]]:
     return out
 
 @patch
-def _winners(self:ResultStore, cell:str|None=None)->pd.DataFrame:
+def _winners(self:ResultStore, cell:str|None=None, shards:list|None=None # `_shards(cell)` when already read
+            )->pd.DataFrame:
     "One row per key: the row of the latest shard holding it, with that shard's folder in `_shard`."
     recs = []
     if self.is_legacy() and cell is None: recs += [dict(r, _shard='') for r in self._legacy_rows()]
     elif self.is_legacy(): recs += [dict(r, _shard='') for r in self._legacy_rows() if cell_id(r) == cell]
-    for sh, doc in self._shards(cell): recs += [dict(r, _shard=str(sh)) for r in doc['rows']]
+    for sh, doc in (self._shards(cell) if shards is None else shards): recs += [dict(r, _shard=str(sh)) for r in doc['rows']]
     if not recs: return pd.DataFrame(columns=RESULT_COLUMNS + ['_shard'])
     df = _norm(pd.DataFrame(recs))
     return df.drop_duplicates(KEY_COLUMNS, keep='last').reset_index(drop=True)
+
+@patch
+def snapshot(self:ResultStore)->tuple[pd.DataFrame, dict]:
+    "One reading of the store: the winning rows (`_winners`) and every shard's rows document by folder."
+    sh = self._shards()
+    return self._winners(shards=sh), {str(p): d for p, d in sh}
 
 @patch
 def _legacy_rows(self:ResultStore)->list[dict]:
@@ -220,16 +229,18 @@ def _sorted(df:pd.DataFrame)->pd.DataFrame:
     return df.loc[k.sort_values(CELL_COLUMNS + ['_r'], kind='stable').index].reset_index(drop=True)
 
 @patch
-def results(self:ResultStore)->pd.DataFrame:
+def results(self:ResultStore, reading:tuple|None=None # a `snapshot()` to reuse
+           )->pd.DataFrame:
     "The tidy rows: one per (model, pretrained, dataset, split, protocol, resolution), latest shard winning."
-    w = self._winners()
+    w = (reading or self.snapshot())[0]
     cols = [c for c in RESULT_COLUMNS if c in w] + [c for c in w if c not in RESULT_COLUMNS and c != '_shard']
     return _sorted(w)[cols]
 
-def _read_preds(shard:Path)->pd.DataFrame:
+def _read_preds(shard:Path, doc:dict # the shard's rows document (`_read_rows`)
+               )->pd.DataFrame:
     "One shard's predictions, checked: the checksum its rows.json holds, the columns lr0fm writes, class indices as integers."
     import io
-    p, want = shard / 'predictions.parquet', _read_rows(shard).get('predictions_sha256')
+    p, want = shard / 'predictions.parquet', doc.get('predictions_sha256')
     if want is None: return pd.DataFrame(columns=PRED_COLUMNS)
     try: data = p.read_bytes()
     except FileNotFoundError: raise _damaged(p, 'the file is missing') from None
@@ -241,9 +252,10 @@ def _read_preds(shard:Path)->pd.DataFrame:
     return df
 
 @patch
-def predictions(self:ResultStore, **where)->pd.DataFrame:
+def predictions(self:ResultStore, reading:tuple|None=None, # a `snapshot()` to reuse
+                **where)->pd.DataFrame:
     "Per-image predictions of the winning rows, optionally only where key columns equal the given values."
-    w = self._winners()
+    w, docs = reading or self.snapshot()
     for k, v in where.items():
         if k not in KEY_COLUMNS: raise Lr0fmError(f'predictions can be filtered by {KEY_COLUMNS}, not {k!r}')
         w = w[w[k] == str(v)]
@@ -253,7 +265,7 @@ def predictions(self:ResultStore, **where)->pd.DataFrame:
         p = self._legacy_file('predictions')
         parts.append(p.merge(legacy[KEY_COLUMNS], on=KEY_COLUMNS))
     for sh, g in w[w['_shard'] != ''].groupby('_shard', sort=True):
-        p = _read_preds(Path(sh))
+        p = _read_preds(Path(sh), docs[sh])
         p = p[p['resolution'].astype(str).isin(set(g['resolution']))]
         ident = g.iloc[0]
         parts.append(p.assign(**{c: ident[c] for c in CELL_COLUMNS}))
@@ -264,12 +276,13 @@ def predictions(self:ResultStore, **where)->pd.DataFrame:
     return out[cols]
 
 @patch
-def skipped(self:ResultStore)->pd.DataFrame:
+def skipped(self:ResultStore, reading:tuple|None=None # a `snapshot()` to reuse
+           )->pd.DataFrame:
     "Images that could not be used, from the shards that hold a winning row."
-    w = self._winners()
+    w, docs = reading or self.snapshot()
     recs = []
     if (w['_shard'] == '').any() and self.skipped_path.exists(): recs += self._legacy_file('skipped').to_dict('records')
-    for sh in sorted(set(w['_shard']) - {''}): recs += _read_rows(Path(sh)).get('skipped', [])
+    for sh in sorted(set(w['_shard']) - {''}): recs += docs[sh].get('skipped', [])
     if not recs: return pd.DataFrame(columns=CELL_COLUMNS + ['image_id', 'reason'])
     return pd.DataFrame(recs).astype(str).drop_duplicates(CELL_COLUMNS + ['image_id'], keep='last').reset_index(drop=True)
 
@@ -347,9 +360,10 @@ def merge(self:ResultStore)->list[Path]:
     "Write results.csv, predictions.parquet and skipped.csv from the shards (a merged view for people and other tools)."
     if not self.holds_results(): raise Lr0fmError(f'{self.root} holds no results yet; run lr0fm_eval or lr0fm_sweep first')
     self._init()
-    r = self.results()
-    with atomic_write(self.predictions_path, 'wb') as f: self.predictions().to_parquet(f, index=False)
-    with atomic_write(self.skipped_path) as f: self.skipped().to_csv(f, index=False)
+    rd = self.snapshot()  # one reading for all three files, so they agree with each other even while writers add shards
+    r = self.results(rd)
+    with atomic_write(self.predictions_path, 'wb') as f: self.predictions(rd).to_parquet(f, index=False)
+    with atomic_write(self.skipped_path) as f: self.skipped(rd).to_csv(f, index=False)
     with atomic_write(self.results_path) as f: r.to_csv(f, index=False)
     return [self.results_path, self.predictions_path, self.skipped_path]
 

@@ -387,9 +387,10 @@ def sweep_report(out:str|Path, # the sweep's run folder
     from lr0fm.report import write_report
     st = ResultStore(out)
     st.merge()
-    r = st.results()
+    snap = st.snapshot()
+    r = st.results(snap)
     toy = r['toy'].astype(str).eq('True').any()
-    return write_report(r, Path(out) / 'report', title + (' (includes TOY models)' if toy else ''), st.skipped(), st.predictions())
+    return write_report(r, Path(out) / 'report', title + (' (includes TOY models)' if toy else ''), st.skipped(snap), st.predictions(snap))
 
 # %% ../nbs/21_sweep.ipynb #fe3877ea
 def _spec_from(spec_file, **opts)->SweepSpec:
