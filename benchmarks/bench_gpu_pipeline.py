@@ -82,7 +82,7 @@ def main():
     ap.add_argument('--n-images', type=int, default=None, help='default: 32 on CPU, 2048 on GPU')
     ap.add_argument('--workers', type=int, nargs='+', default=None, help='PIL worker counts (default: 0 and all cores on CPU; 0 4 8 all on GPU)')
     ap.add_argument('--batch-size', type=int, default=None, help='default: auto_batch_size (32 on CPU)')
-    ap.add_argument('--cpu-images', type=int, default=None, help='images for the one-core CPU-part rate (default: min(n, 200))')
+    ap.add_argument('--cpu-images', type=int, default=None, help='images for the one-core CPU-part rate (default: min(n, 200); the sample is repeated when larger)')
     a = ap.parse_args()
     dev = torch.device(a.device); gpu = dev.type == 'cuda'
     cores = usable_cores()
@@ -94,7 +94,8 @@ def main():
     print(f'lr0fm GPU-pipeline benchmark  {time.strftime("%Y-%m-%d %H:%M")}  {platform.machine()}  {cores} usable cores  '
           f'torch {torch.__version__}  device {dev} ({gpu_name})')
     with tempfile.TemporaryDirectory() as tmp:
-        ds, src = photo_dataset(a.root, n, tmp)
+        n_cpu = a.cpu_images or min(n, 200)
+        ds, src = photo_dataset(a.root, max(n, n_cpu), tmp)
         print(f'{n} images ({src}), resolutions {res}, models random-init {models}\n')
         for m in models:
             b = load_model(m, seed=0, device=str(dev))
@@ -109,11 +110,11 @@ def main():
             for backend, W in runs:
                 kw = dict(classifier=w, batch_size=bs, workers=W, resize_backend=backend, keep_features=True)
                 if gpu: evaluate(b, ds, res, limit=min(n, 2 * bs), **kw)  # warm-up: kernels, cudnn plans
-                sync(dev); t = time.perf_counter(); r = evaluate(b, ds, res, **kw); sync(dev); dt = time.perf_counter() - t
+                sync(dev); t = time.perf_counter(); r = evaluate(b, ds, res, limit=n, **kw); sync(dev); dt = time.perf_counter() - t
                 e2e[(backend, W)] = (n / dt, r)
                 print(f'{f"end-to-end {backend.upper()} backend, {W} workers":44s} {n / dt:10.1f} {n / dt / mo:13.2f}')
-            cp = cpu_part(b, ds, res, a.cpu_images or min(n, 200))
-            print(f'\nCPU part on one core (this process):')
+            cp = cpu_part(b, ds, res, n_cpu)
+            print(f'\nCPU part on one core (this process, {n_cpu} images):')
             for k, v in cp.items():
                 print(f'  {k:42s} {v:8.1f} images/s/core -> {mo / v:6.1f} cores to feed {m} at model-only speed')
             best = max(e2e, key=lambda k: e2e[k][0]); rate, r = e2e[best]
