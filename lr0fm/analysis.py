@@ -313,17 +313,20 @@ def bootstrap_ci(predictions:pd.DataFrame, # `ResultStore.predictions()`
     A = np.stack([acc_n[d].loc[models].to_numpy() for d in ds])    # datasets x models x (1 + draws)
     H = np.stack([acc_hr[d].loc[models].to_numpy() for d in ds])
     C = np.array([float(n_classes[d]) for d in ds])[:, None, None]
-    with np.errstate(divide='ignore', invalid='ignore'):
+    import warnings
+    with np.errstate(divide='ignore', invalid='ignore'), warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)  # a draw with no image correct at HR has no gamma: NaN, left out of the interval
         g = A / H; G = Gamma(A, H, C, alpha)
-    vals = {'ACC': A.mean(0), 'SAR': np.nanmean(g, 0)}
-    if weights:
-        from lr0fm.metrics import _weights_for
-        wv = _weights_for(ds, weights).to_numpy()[:, None, None]
-        vals['WAR'] = np.nansum(G * wv, 0) / wv.sum()
-    q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
+        vals = {'ACC': A.mean(0), 'SAR': np.nanmean(g, 0)}
+        if weights:
+            from lr0fm.metrics import _weights_for
+            wv = _weights_for(ds, weights).to_numpy()[:, None, None]
+            vals['WAR'] = np.nansum(G * wv, 0) / wv.sum()
+        q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]
+        bounds = {k: np.nanpercentile(v[:, 1:], q, axis=1) for k, v in vals.items()}
     rows = []
     for k, v in vals.items():
-        lo, hi = np.nanpercentile(v[:, 1:], q, axis=1)
+        lo, hi = bounds[k]
         rows += [dict(model=m, metric=k, value=v[i, 0] * 100, lo=lo[i] * 100, hi=hi[i] * 100) for i, m in enumerate(models)]
     return pd.DataFrame(rows)
 

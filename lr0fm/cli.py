@@ -13,7 +13,7 @@ from .results import ResultStore, cell_rows
 import pandas as pd
 
 # %% auto #0
-__all__ = ['cell_ident', 'eval_cell', 'rescore_cell', 'run_eval', 'lr0fm_eval', 'lr0fm_demo']
+__all__ = ['TEMPLATES_SUFFIX', 'cell_ident', 'eval_cell', 'rescore_cell', 'run_eval', 'lr0fm_eval', 'lr0fm_demo']
 
 # %% ../nbs/20_cli.ipynb #e8fe508f
 def cell_ident(bundle, ds, protocol:str, limit:int|None=None, resize_backend:str='pil')->dict:
@@ -58,7 +58,7 @@ def _log_rows(log, bundle, ds, summary, n_skipped, how):
 # %% ../nbs/20_cli.ipynb #9f2cece1
 def rescore_cell(bundle, ds, store:ResultStore, # the model (for its text encoder), the dataset (class names, templates), where rows go
                  source:ResultStore, # a run folder evaluated with `save_features`
-                 source_split:str, # the split the source cell was stored under
+                 source_split:str, # the source cell's split (the same split under another templates choice is found too)
                  resolutions=DEFAULT_RESOLUTIONS, protocol:str='model', limit:int|None=None, log=print,
                  resize_backend:str='pil')->list[dict]:
     "Score a cell from another run's saved features with this dataset's class names and templates; returns the new rows."
@@ -69,8 +69,8 @@ def rescore_cell(bundle, ds, store:ResultStore, # the model (for its text encode
     todo = store.missing(*ident.values(), res)
     if not todo:
         log(f'{bundle.name} / {ds.name}: all {len(res)} resolutions already in {store.root}, skipped'); return []
-    src = dict(ident, split=source_split)
     snap = source.snapshot()
+    src = dict(ident, split=_feature_split(snap, dict(ident, split=source_split)))
     ids, feats = source.features(*src.values(), reading=snap)
     lack = [str(x) for x in todo if str(x) not in feats]
     if lack: raise Lr0fmError(f'{source.root} has no saved features of {bundle.name} / {ds.name} at {lack}; evaluate those resolutions with --save-features')
@@ -96,6 +96,17 @@ def rescore_cell(bundle, ds, store:ResultStore, # the model (for its text encode
 # %% ../nbs/20_cli.ipynb #96763c10
 class _Split:  # a dataset seen under another split name
     def __init__(self, ds, split): self.name, self.split = ds.name, split
+
+TEMPLATES_SUFFIX = '+simple-template'  # the split suffix of rows scored with the single template
+
+def _feature_split(snap, src:dict)->str:
+    "The split under which the source holds this cell's features: the same split, else the same one scored with other templates (features do not depend on templates)."
+    w, docs = snap
+    keys = [k for k in src if k != 'split']
+    w = w[(w[keys] == pd.Series({k: src[k] for k in keys})).all(axis=1)]
+    splits = [s for s in sorted(w['split'].unique()) if s.replace(TEMPLATES_SUFFIX, '') == src['split'].replace(TEMPLATES_SUFFIX, '')]
+    full = [s for s in splits if all(docs.get(sh, {}).get('features_sha256') for sh in w.loc[w['split'] == s, '_shard'])]
+    return src['split'] if src['split'] in full or not full else full[0]
 
 def _write_record(path, cells:list[dict], parameters:dict):
     "The cells a job is responsible for, so that a sweep can tell from the store whether it is done."
@@ -142,7 +153,7 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
              for d in datasets]
     base = [ds.split for ds in dsets]  # the split before the template suffix: saved features do not depend on templates
     if templates == 'simple':  # one template; the split records it, so these rows never mix with the full-template ones
-        for ds in dsets: ds.templates, ds.split = list(DEFAULT_TEMPLATES), f'{ds.split}+simple-template'
+        for ds in dsets: ds.templates, ds.split = list(DEFAULT_TEMPLATES), f'{ds.split}{TEMPLATES_SUFFIX}'
     cells = []
     for m in models:
         name, pretrained, checkpoint = (m, None, None) if isinstance(m, str) else tuple(m) + (None,) * (3 - len(m))

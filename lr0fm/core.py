@@ -117,14 +117,15 @@ def warmup_cosine(warmup:int, # steps of linear warm-up
 # %% ../nbs/00_core.ipynb #1212268f
 BOUNDS = dict(resolution=(1, 2048), batch_size=(1, 4096), workers=(0, 256), limit=(1, 10**8), per_class=(1, 10_000),
               trials=(1, 2000), steps=(1, 10**7), n_images=(1, 10**7), n_boot=(1, 100_000), jobs=(1, 1024), n_prompts=(1, 1024),
-              array_parallelism=(1, 10_000), time_min=(1, 60 * 24 * 30), gpus_per_job=(0, 64), cpus_per_job=(1, 1024), mem_gb=(1, 16384))
+              array_parallelism=(1, 10_000), time_min=(1, 60 * 24 * 30), gpus_per_job=(0, 64), cpus_per_job=(1, 1024), mem_gb=(1, 16384),
+              seed=(0, 2**32 - 1), unfreeze_last=(0, 1024), images_per_caption=(1, 10**7), per_caption=(1, 10**7))
 
 def check_bounds(**values):
     "Raise one clear line for a value that is not a whole number within its bound in `BOUNDS` (None passes)."
     for k, v in values.items():
         if v is None: continue
         lo, hi = BOUNDS[k]
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or abs(v) == float('inf') or v != int(v) or not lo <= v <= hi:
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or v != v or abs(v) == float('inf') or v != int(v) or not lo <= v <= hi:
             raise Lr0fmError(f"{k.replace('_', '-')} = {v!r} is out of range: use a whole number from {lo} to {hi}")
 
 # %% ../nbs/00_core.ipynb #3dcbfafc

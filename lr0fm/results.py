@@ -220,7 +220,7 @@ def _legacy_rows(self:ResultStore)->list[dict]:
     p, fix = self.results_path, 'restore it from a backup, or delete that line (its cell is then evaluated again)'
     try: recs = _norm(pd.read_csv(p, dtype={'resolution': str})).to_dict('records')
     except FileNotFoundError: return []
-    except Exception as e: raise Lr0fmError(f'{p} cannot be read ({type(e).__name__}: {str(e)[:120]}); move it away to start a fresh store') from None
+    except Exception as e: raise Lr0fmError(f'{p} cannot be read ({type(e).__name__}: {" ".join(str(e).split())[:120]}); move it away to start a fresh store') from None
     for i, r in enumerate(recs):
         why = _row_problem({k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()})
         if why: raise Lr0fmError(f'{p} is damaged (line {i + 2}: {why}); {fix}')

@@ -305,12 +305,6 @@ def restore_train_state(state_f:Path, # the run's `train_state.pt`
 TRAIN_DEFAULTS = dict(unfreeze_last=0, lr_factor=0.01, tokens=True, loss='distill', caption_classes='all',
                       buckets=[list(b) for b in BUCKETS], images_per_caption=None)
 
-def _whole(name:str, v, lo:int, hi:int, none_ok:bool=False):
-    "One clear line for a value that is not a whole number in [lo, hi]."
-    if v is None and none_ok: return
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer)) or not math.isfinite(v) or v != int(v) or not lo <= v <= hi:
-        raise Lr0fmError(f"{name.replace('_', '-')} = {v!r} is out of range: use a whole number from {lo} to {hi}")
-
 def heldout_loss(bundle, # the base `ModelBundle`
                  tokens:LRTokens, # attached to `bundle.model` (all-zero tokens measure the base model)
                  images:torch.Tensor, # held-out uint8 images (N, 3, S, S)
@@ -360,7 +354,7 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
     import pandas as pd
     from lr0fm.zeroshot import _autocast
     S = bundle.input_size
-    _whole('unfreeze_last', unfreeze_last, 0, 1024); _whole('images_per_caption', images_per_caption, 1, 10**7, none_ok=True)
+    check_bounds(unfreeze_last=unfreeze_last, images_per_caption=images_per_caption, seed=seed)
     if isinstance(lr_factor, bool) or not isinstance(lr_factor, (int, float)) or not 0 < lr_factor <= 100: raise Lr0fmError(f'lr-factor = {lr_factor!r} is out of range: use a number above 0 and at most 100')
     if loss not in LOSSES: raise Lr0fmError(f'unknown loss {loss!r}; use one of {", ".join(LOSSES)}')
     if caption_classes not in CAPTION_CLASSES: raise Lr0fmError(f'unknown caption_classes {caption_classes!r}; use one of {", ".join(CAPTION_CLASSES)}')
@@ -458,9 +452,8 @@ def _train_body(model, source, out, pretrained, checkpoint, vpt, start_block, n_
     from lr0fm.models import load_model
     for k, v in dict(model=model, source=source, out=out).items():
         if not v: raise Lr0fmError(f'--{k.replace("_", "-")} is required (see lr0fm_train_tk0 --help)')
-    check_bounds(steps=steps, batch_size=batch_size, n_images=n_images, n_prompts=n_prompts, workers=workers)
-    _whole('unfreeze_last', unfreeze_last, 0, 1024); _whole('images_per_caption', images_per_caption, 1, 10**7, none_ok=True)
-    _whole('per_caption', per_caption, 1, 10**7)
+    check_bounds(steps=steps, batch_size=batch_size, n_images=n_images, n_prompts=n_prompts, workers=workers, seed=seed,
+                 unfreeze_last=unfreeze_last, images_per_caption=images_per_caption, per_caption=per_caption)
     if loss not in LOSSES: raise Lr0fmError(f'unknown --loss {loss!r}; use one of {", ".join(LOSSES)}')
     if caption_classes not in CAPTION_CLASSES: raise Lr0fmError(f'unknown --caption-classes {caption_classes!r}; use one of {", ".join(CAPTION_CLASSES)}')
     if per_caption != 1 and source != 'procedural': raise Lr0fmError('--per-caption renders procedural scenes several times; a folder source has its own images per caption (use --images-per-caption to use fewer)')
