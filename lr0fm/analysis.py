@@ -10,17 +10,19 @@ import numpy as np, pandas as pd
 from fastcore.script import call_parse, store_true
 from .core import Lr0fmError, assets_path, atomic_write, run_command, utc_now, check_bounds, dashed_options
 from .metrics import (ALPHA, Gamma, dataset_table, display_name, model_label, order_datasets, rank_correlation, res_order, robustness, robustness_table,
-                           validate, common_grid, wide)
+                           validate, common_grid, wide, severity_table)
+from .views import STEP_KINDS
 from .published import name_key
 from .weights import load_weights, published_weights
 from .report import HtmlReport, TOY_TITLE, is_toy, pivot_accuracy, plot_accuracy_vs_resolution
 
 # %% auto #0
-__all__ = ['META_COLUMNS', 'model_metadata', 'with_metadata', 'plot_family_accuracy', 'dataset_order', 'correlation_table',
-           'plot_rank_correlations', 'plot_weights', 'scores_with_metadata', 'plot_size_robustness', 'plot_data_source',
-           'size_buckets', 'plot_size_buckets', 'finetune_pairs', 'plot_finetuned', 'plot_input_resolution',
-           'dataset_clusters', 'plot_dataset_clusters', 'ranking_table', 'correctness', 'hr_correct_robustness',
-           'bootstrap_ci', 'write_analysis_report', 'lr0fm_report']
+__all__ = ['META_COLUMNS', 'LESS_IS_WORSE', 'model_metadata', 'with_metadata', 'plot_family_accuracy', 'dataset_order',
+           'correlation_table', 'plot_rank_correlations', 'plot_weights', 'scores_with_metadata',
+           'plot_size_robustness', 'plot_data_source', 'size_buckets', 'plot_size_buckets', 'finetune_pairs',
+           'plot_finetuned', 'plot_input_resolution', 'dataset_clusters', 'plot_dataset_clusters', 'ranking_table',
+           'correctness', 'hr_correct_robustness', 'bootstrap_ci', 'plot_degradation_sweeps', 'degradation_section',
+           'write_analysis_report', 'lr0fm_report']
 
 # %% ../nbs/07a_analysis.ipynb #b6384036
 META_COLUMNS = ['family', 'name', 'params_m', 'gflops', 'input_size', 'vision', 'pretrain_data', 'pretrain_size_m', 'finetuned']
@@ -330,6 +332,54 @@ def bootstrap_ci(predictions:pd.DataFrame, # `ResultStore.predictions()`
         rows += [dict(model=m, metric=k, value=v[i, 0] * 100, lo=lo[i] * 100, hi=hi[i] * 100) for i, m in enumerate(models)]
     return pd.DataFrame(rows)
 
+# %% ../nbs/07a_analysis.ipynb #7f171d62
+LESS_IS_WORSE = ('jpeg', 'poisson')  # severities where a smaller parameter is the stronger degradation
+
+def plot_degradation_sweeps(sweeps:pd.DataFrame, # `severity_table`
+                            table:pd.DataFrame|None=None, # the tidy table: the start view's accuracy as a dotted line
+                            path:str|Path|None=None):
+    "Accuracy (mean top-1 over datasets) against severity, one panel per sweep, one line per model; returns the figure."
+    import matplotlib.pyplot as plt
+    if len(sweeps) == 0: raise Lr0fmError('no degradation sweep to draw; evaluate views such as 32+jpeg-q90 32+jpeg-q30 32+jpeg-q10')
+    keys = list(dict.fromkeys(zip(sweeps['family'], sweeps['start'])))
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.8 * len(keys), 3.3), squeeze=False, sharey=True)
+    start_acc = None if table is None else validate(table, complete=False).groupby(['resolution', 'model'])['top1'].mean()
+    for ax, (fam, start) in zip(axes[0], keys):
+        s = sweeps[(sweeps['family'] == fam) & (sweeps['start'] == start)]
+        for i, (m, g) in enumerate(s.groupby('model', sort=True)):
+            ax.plot(g['severity'], g['ACC'], 'o-', ms=3, color=f'C{i}', label=m)
+            if start_acc is not None and (start, m) in start_acc: ax.axhline(start_acc[(start, m)], ls=':', lw=1, color=f'C{i}')
+        if fam in LESS_IS_WORSE: ax.invert_xaxis()
+        ax.set(title=f'{fam} after {start}', xlabel=STEP_KINDS[fam][4] if fam in STEP_KINDS else fam, ylabel='top-1 (%), mean over datasets', ylim=(0, 100))
+        ax.legend(fontsize=7)
+    fig.suptitle('Accuracy vs degradation severity' + (TOY_TITLE if table is not None and is_toy(table) else ''), fontsize=10)
+    fig.tight_layout()
+    if path is not None: fig.savefig(path, dpi=110)
+    return fig
+
+# %% ../nbs/07a_analysis.ipynb #362ff974
+def _file_label(view:str)->str: return view.replace(':', '-')
+
+def degradation_section(rep:HtmlReport, t:pd.DataFrame, # the report and its validated tidy table
+                        out:Path, views:list, # the output folder and the views that are not the paper's resolutions
+                        weights:dict|None=None, toy:bool=False):
+    "Robustness per view (CSV and a SAR table), the sweeps' table (severity.csv) and the accuracy-vs-severity figure."
+    rep.h('Degradations and other views')
+    rep.p(f'{len(views)} views besides the paper\'s resolutions ({", ".join(views[:12])}{", ..." if len(views) > 12 else ""}): '
+          'each compared with HR as a resolution is. Labels follow lr0fm.views: N px down-sampling (@kernel, -noaa without antialias, '
+          '-torch for torch\'s kernels), then steps in order (jpeg-qQ, blur-sS, noise-sS, poisson-pP, pixelate-kK, sr:NAME).')
+    sar_rows = {}
+    for v in views:
+        rt = robustness_table(t, v, weights)
+        with atomic_write(out / f'robustness_{_file_label(v)}.csv') as f: rt.to_csv(f, index=False)
+        sar_rows[v] = rt.set_index('model')['SAR']
+    rep.h('SAR (%) per view', 3).table(pd.DataFrame(sar_rows).T.round(1).rename_axis('view'))
+    st = severity_table(t, weights)
+    if len(st):
+        with atomic_write(out / 'severity.csv') as f: st.to_csv(f, index=False)
+        _fig(rep, out, 'accuracy_vs_severity.png', plot_degradation_sweeps, st, t, toy=toy,
+             caption='Accuracy vs severity per degradation sweep (dotted: the view the sweep starts from); severity.csv has ACC, SAR and WAR per point.')
+
 # %% ../nbs/07a_analysis.ipynb #26385abb
 def _fig(rep:HtmlReport, out:Path, name:str, fn, *args, caption:str='', toy:bool=False):
     import matplotlib.pyplot as plt
@@ -369,22 +419,25 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
     else: wsrc = 'the given weights' if weights else None
     rep.p(f'WAR uses {wsrc}.' if wsrc else 'WAR is left empty: the published weights cover only the 15 paper datasets; pass --weights weights.json to set weights for these datasets.', 'note')
     lows = [r for r in res_order(t['resolution'].unique()) if r != 'HR']
+    plain = [r for r in lows if r.isdigit()]  # the paper's resolutions; every other view has the degradations part
+    tp = t[t['resolution'].isin(['HR'] + plain)]
     many = t['model'].nunique() >= 3
     # rankings and robustness CSVs
     rep.h('Rankings: WAR, SAR and ACC')
-    for n in sorted(lows, key=int):
+    for n in sorted(plain, key=int):
         rt = robustness_table(t, n, weights)
         with atomic_write(out / f'robustness_{n}.csv') as f: rt.to_csv(f, index=False)
         rk = ranking_table(t, n, weights, robust=rt)
         with atomic_write(out / f'rankings_{n}.csv') as f: rk.to_csv(f, index=False)
         rep.h(f'{n} x {n}', 3).table(rk.head(15), index=False)
         if len(rk) > 15: rep.p(f'Top 15 of {len(rk)}; the full table is rankings_{n}.csv, per-dataset γ and Γ in robustness_{n}.csv.', 'note')
+    if len(plain) < len(lows): degradation_section(rep, t, out, [r for r in lows if r not in plain], weights, toy)
     rep.h('Figures')
     if 'family' in t and t['family'].notna().all() and t['family'].nunique() > 1:
-        _fig(rep, out, 'accuracy_by_family.png', plot_family_accuracy, t, caption='Fig. 1 of the paper: accuracy vs resolution per family.', toy=toy)
+        _fig(rep, out, 'accuracy_by_family.png', plot_family_accuracy, tp, caption='Fig. 1 of the paper: accuracy vs resolution per family.', toy=toy)
     if t['model'].nunique() <= 12:
-        _fig(rep, out, 'accuracy_vs_resolution.png', plot_accuracy_vs_resolution, t, caption='Top-1 per dataset and model.', toy=toy)
-    n0 = '16' if '16' in lows else (lows[-1] if lows else None)
+        _fig(rep, out, 'accuracy_vs_resolution.png', plot_accuracy_vs_resolution, tp, caption='Top-1 per dataset and model.', toy=toy)
+    n0 = '16' if '16' in plain else (plain[-1] if plain else None)
     skipped_figs = []
     if n0 and many and weights and t['dataset'].nunique() >= 2:
         corr = correlation_table(t, n0, weights)
@@ -417,9 +470,9 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
         cor = correctness(p, results)  # once for all resolutions
         for n in lows:
             bs = bootstrap_ci(p, n, ncls, weights, results, n_boot=n_boot, correct=cor)
-            with atomic_write(out / f'bootstrap_{n}.csv') as f: bs.to_csv(f, index=False)
+            with atomic_write(out / f'bootstrap_{_file_label(n)}.csv') as f: bs.to_csv(f, index=False)
             hc = hr_correct_robustness(p, n, results, correct=cor)
-            with atomic_write(out / f'hr_correct_{n}.csv') as f: hc.to_csv(f, index=False)
+            with atomic_write(out / f'hr_correct_{_file_label(n)}.csv') as f: hc.to_csv(f, index=False)
             rep.h(f'{n} x {n}', 3).p(f'Bootstrap {int(n_boot)} draws, 95 % percentile intervals (images resampled within datasets, paired across resolutions and models):')
             rep.table(bs.pivot(index='model', columns='metric', values=['value', 'lo', 'hi']))
             rep.p('Robustness on HR-correct images: the share of the images correct at HR that stay correct at this resolution.')

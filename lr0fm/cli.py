@@ -8,7 +8,8 @@ import os, sys, time
 from pathlib import Path
 from fastcore.script import call_parse, Param, store_true
 from .core import Lr0fmError, get_device, run_command, dashed_options, check_bounds
-from .degrade import DEFAULT_RESOLUTIONS, parse_resolutions
+from .degrade import DEFAULT_RESOLUTIONS
+from .views import View, eval_views
 from .results import ResultStore, cell_rows
 import pandas as pd
 
@@ -33,22 +34,31 @@ def eval_cell(bundle, # a loaded `ModelBundle`
               workers:int|None=None, # None: every usable core on a GPU, the main process on a CPU
               limit:int|None=None, progress:bool=True, log=print,
               resize_backend:str='pil', # 'pil' (the paper's protocol) or 'torch' (views made on the device)
-              save_features:bool=False # also store every image's embedding at every resolution
+              save_features:bool=False, # also store every image's embedding at every resolution
+              sr:dict|None=None # name -> super-resolution model (`lr0fm.sr.SRModel`) for views with an `sr:NAME` step
              )->list[dict]:
     "Evaluate one (model, dataset) at the resolutions the store does not hold yet, and store them; returns the new rows."
     from lr0fm.zeroshot import evaluate
-    res = parse_resolutions(resolutions)
+    res = eval_views(resolutions)
     ident = cell_ident(bundle, ds, protocol, limit, resize_backend)
     todo = store.missing(*ident.values(), res, with_features=save_features)
     if not todo:
         log(f'{bundle.name} / {ds.name}: all {len(res)} resolutions already in {store.root}, skipped'); return []
     r = evaluate(bundle, ds, todo, protocol=protocol, batch_size=batch_size, workers=workers, limit=limit,
-                 cache_dir=store.root / 'cache', progress=progress, resize_backend=resize_backend, keep_features=save_features)
-    rows = cell_rows(r.summary, bundle.meta, ds.name, ident['split'], ds.n_classes, protocol, len(r.skipped),
-                     settings={k: r.settings[k] for k in _SETTINGS})
+                 cache_dir=store.root / 'cache', progress=progress, resize_backend=resize_backend, keep_features=save_features, sr=sr)
+    rows = _with_sr(cell_rows(r.summary, bundle.meta, ds.name, ident['split'], ds.n_classes, protocol, len(r.skipped),
+                              settings={k: r.settings[k] for k in _SETTINGS}), sr)
     store.add(rows, r.predictions.assign(**ident, toy=bool(bundle.meta.get('toy', False))), [dict(**ident, **s) for s in r.skipped],
               features=dict(image_ids=r.image_ids, views=r.features) if save_features else None)
     _log_rows(log, bundle, ds, r.summary, len(r.skipped), f'{r.seconds:.0f} s')
+    return rows
+
+def _with_sr(rows:list[dict], sr:dict|None)->list[dict]:
+    "Rows of views with `sr:NAME` steps record which SR models made them (architecture, scale, file and its SHA-256), as JSON."
+    import json
+    for row in rows:
+        used = [s.value for s in View.parse(row['resolution']).steps if s.kind == 'sr']
+        if used: row['sr_models'] = json.dumps({n: sr[n].describe() for n in used}, sort_keys=True)
     return rows
 
 def _log_rows(log, bundle, ds, summary, n_skipped, how):
@@ -64,7 +74,7 @@ def rescore_cell(bundle, ds, store:ResultStore, # the model (for its text encode
     "Score a cell from another run's saved features with this dataset's class names and templates; returns the new rows."
     import time, torch
     from lr0fm.zeroshot import build_classifier, score_features
-    t0, res = time.time(), parse_resolutions(resolutions)
+    t0, res = time.time(), eval_views(resolutions)
     ident = cell_ident(bundle, ds, protocol, limit, resize_backend)
     todo = store.missing(*ident.values(), res)
     if not todo:
@@ -130,14 +140,21 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
              drop_empty_classes:bool=False, # image folders: drop class folders without images (changes the chance level) instead of refusing them
              resize_backend:str='pil', # 'pil' (the paper's protocol) or 'torch' (views made on the device; rows in a '+torch-resize' split)
              save_features:bool=False, # also store every image's embedding at every resolution (float16, in the cell's shard)
-             from_features:str|Path|None=None # score from this run folder's saved features instead of evaluating images
+             from_features:str|Path|None=None, # score from this run folder's saved features instead of evaluating images
+             sr:dict|None=None # name -> SR checkpoint path (or loaded `lr0fm.sr.SRModel`), for views with an `sr:NAME` step
             )->ResultStore:
     "Evaluate every model on every dataset into the run folder `out`, skipping the cells it already holds."
     from lr0fm.data import get_dataset, DEFAULT_TEMPLATES
     from lr0fm.models import load_model
     from lr0fm.synthetic import DEMO_SETS
     check_bounds(batch_size=batch_size, workers=workers, limit=limit, per_class=per_class)
-    res, store, dev = parse_resolutions(resolutions), ResultStore(out), get_device(device)
+    res, store, dev = eval_views(resolutions), ResultStore(out), get_device(device)
+    for v in res:
+        if isinstance(v, View): v.check_sr(sr)  # before any model loads
+    if sr and from_features: raise Lr0fmError('--from-features re-scores saved features; super-resolution needs the images (leave out --sr)')
+    if sr:
+        from lr0fm.sr import load_sr_models
+        sr = {**sr, **load_sr_models({k: p for k, p in sr.items() if isinstance(p, (str, Path))}, dev)}  # paths are loaded, models kept
     if protocol not in ('model', 'paper'): raise Lr0fmError(f"unknown protocol {protocol!r}; use 'model' or 'paper'")
     if tokens and len(models) != 1: raise Lr0fmError(f'a tokens checkpoint belongs to one model; {len(models)} models were given')
     from lr0fm.zeroshot import RESIZE_BACKENDS
@@ -168,7 +185,7 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
                                               templates=templates or 'clip', limit=limit, per_class=per_class,
                                               resize_backend=resize_backend))
         for ds, split in zip(dsets, base):
-            if source is None: eval_cell(b, ds, store, res, protocol, batch_size, workers, limit, progress, log, resize_backend, save_features)
+            if source is None: eval_cell(b, ds, store, res, protocol, batch_size, workers, limit, progress, log, resize_backend, save_features, sr)
             else: rescore_cell(b, ds, store, source, cell_ident(b, _Split(ds, split), protocol, limit, resize_backend)['split'],
                                res, protocol, limit, log, resize_backend)
     if merge: store.merge()
@@ -185,7 +202,8 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
                tokens:str=None, # LR-TK0 or VPT tokens checkpoint (from lr0fm_train_tk0) to evaluate the model with
                templates:str='clip', # 'clip': each dataset's CLIP prompt templates; 'simple': only 'a photo of a {}.'
                root:str=None, # data folder (or CSV file) of datasets read from disk
-               resolutions:Param('resolutions: HR and/or pixel sizes', str, nargs='+')=None,
+               resolutions:Param('views: HR, pixel sizes and any view label (e.g. 32+jpeg-q30, 16@bilinear, blur-s2, 16+sr:NAME; see lr0fm.views)', str, nargs='+')=None,
+               sr:Param('super-resolution models for views with +sr:NAME, as NAME=PATH (an ESRGAN, SwinIR, SPAN... checkpoint; needs lr0fm[sr])', str, nargs='+')=None,
                protocol:str='model', # 'model' (the model's own preprocessing) or 'paper' (the authors' per-family pipeline)
                batch_size:int=None, # images per batch (default: fit to the GPU's memory; 32 on a CPU)
                workers:int=None, # image-decoding worker processes (default: every usable core on a GPU, none on a CPU)
@@ -207,10 +225,15 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
         st = run_eval([(model, pretrained, checkpoint)], dataset, out, root, resolutions or DEFAULT_RESOLUTIONS, protocol,
                       batch_size, workers, device, limit, seed, per_class, not quiet, tokens=tokens, templates=templates,
                       drop_empty_classes=drop_empty_classes, resize_backend=resize_backend, save_features=save_features,
-                      from_features=from_features)
+                      from_features=from_features, sr=_sr_specs(sr))
         if report: _report(st)
         print(f'results in {st.results_path}')
     return run_command(body, 'lr0fm_eval')
+
+def _sr_specs(specs):
+    if not specs: return None
+    from lr0fm.sr import parse_sr_specs
+    return parse_sr_specs(specs)
 
 def _report(st:ResultStore, title='lr0fm zero-shot low-resolution report'):
     from lr0fm.report import write_report

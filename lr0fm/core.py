@@ -11,7 +11,7 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['BOUNDS', 'Lr0fmError', 'run_command', 'os_error_line', 'undash', 'dashed_options', 'assets_path', 'shared_data_path',
-           'set_seed', 'warmup_cosine', 'check_bounds', 'get_device', 'atomic_write', 'utc_now']
+           'set_seed', 'warmup_cosine', 'check_bounds', 'check_number', 'get_device', 'atomic_write', 'utc_now']
 
 # %% ../nbs/00_core.ipynb #2e9abc47
 class Lr0fmError(ValueError):
@@ -127,6 +127,14 @@ def check_bounds(**values):
         lo, hi = BOUNDS[k]
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or v != v or abs(v) == float('inf') or v != int(v) or not lo <= v <= hi:
             raise Lr0fmError(f"{k.replace('_', '-')} = {v!r} is out of range: use a whole number from {lo} to {hi}")
+
+def check_number(name:str, v, lo:float, hi:float, # the option's name and its range
+                 lo_open:bool=False): # exclude `lo` itself (a learning rate must be above 0)
+    "Raise one clear line for a value that is not a finite number in [lo, hi] (or (lo, hi])."
+    ok = not isinstance(v, bool) and isinstance(v, (int, float, np.integer, np.floating)) and v == v and abs(v) != float('inf')
+    if not (ok and (lo < v if lo_open else lo <= v) and v <= hi):
+        rule = f'above {lo} and at most {hi}' if lo_open else f'from {lo} to {hi}'
+        raise Lr0fmError(f"{name.replace('_', '-')} = {v!r} is out of range: use a number {rule}")
 
 # %% ../nbs/00_core.ipynb #3dcbfafc
 def get_device(device:str|None=None # 'cpu', 'cuda', 'cuda:1'; None picks cuda when available

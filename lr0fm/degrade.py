@@ -119,9 +119,15 @@ def lr_transform(bundle, mode:str='model'):
 
 # %% ../nbs/02_degrade.ipynb #99e176df
 def make_views(img:Image.Image, # one decoded image (RGB, or its decoded mode for the `paper` transform)
-               resolutions:list, # e.g. ['HR', 128, 64, 32, 16]
+               resolutions:list, # e.g. ['HR', 128, 64, 32, 16], or `lr0fm.views.eval_views` (any view)
                transform, # from `lr_transform`
-               resize_mode:str='shortest'):
-    "All resolution views of one decoded image, as a stacked tensor (R, 3, H, W)."
+               resize_mode:str='shortest',
+               image_id=None, # the image's id: the noise seed of views that add noise
+               sr:dict|None=None): # name -> super-resolution model, for views with an `sr:NAME` step
+    "All views of one decoded image, as a stacked tensor (R, 3, H, W)."
     import torch
-    return torch.stack([transform(img if r == 'HR' else degrade(img, r, resize_mode)) for r in resolutions])
+    def one(r):
+        if r == 'HR': return img
+        if isinstance(r, int): return degrade(img, r, resize_mode)
+        return r.apply(img, r.seed_for(image_id), resize_mode, sr)  # a `lr0fm.views.View`
+    return torch.stack([transform(one(r)) for r in resolutions])

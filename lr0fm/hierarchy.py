@@ -219,7 +219,7 @@ def plot_mistake_examples(predictions:pd.DataFrame, # one model and dataset (fil
     import matplotlib.pyplot as plt
     from PIL import Image
     from lr0fm.data import load_image
-    from lr0fm.degrade import degrade
+    from lr0fm.views import View
     from lr0fm.metrics import res_order
     p = predictions.assign(resolution=predictions['resolution'].astype(str))
     if len(p) == 0: raise Lr0fmError('no predictions to show')
@@ -242,7 +242,9 @@ def plot_mistake_examples(predictions:pd.DataFrame, # one model and dataset (fil
         for c, rl in enumerate(res):
             ax = axes[r, c]; ax.axis('off')
             row = p[(p['image_id'] == iid) & (p['resolution'] == rl)]
-            view = img if rl == 'HR' else degrade(img, int(rl)).resize((128, 128), Image.NEAREST)
+            v = View.parse(rl)  # a view with an SR step is shown without it (the SR models are not at hand here)
+            shown = View(v.res, v.kernel, v.antialias, v.library, tuple(s for s in v.steps if s.kind != 'sr')).apply(img, v.seed_for(iid))
+            view = img if rl == 'HR' else shown.resize((128, 128), Image.NEAREST)
             ax.imshow(view)
             if len(row) == 0: ax.set_title('–', fontsize=7); continue
             y, pr = int(row['label'].iloc[0]), int(row['pred_1'].iloc[0])

@@ -8,11 +8,13 @@ import re
 from functools import lru_cache
 import numpy as np, pandas as pd
 from .core import Lr0fmError, assets_path
+from .views import View, view_key
 
 # %% auto #0
 __all__ = ['ALPHA', 'RESOLUTIONS', 'dataset_table', 'canonical_dataset', 'display_name', 'order_datasets', 'norm_resolution',
            'res_key', 'res_order', 'validate', 'model_label', 'tidy_from_store', 'gamma', 'accuracy_gap', 'Gamma',
-           'robustness', 'wide', 'sar', 'war', 'acc', 'robustness_table', 'rank_correlation', 'common_grid']
+           'robustness', 'wide', 'sar', 'war', 'acc', 'robustness_table', 'rank_correlation', 'severity_table',
+           'common_grid']
 
 # %% ../nbs/05a_metrics.ipynb #fb0eee78
 ALPHA = 200.0  # the paper's rate alpha in Gamma = gamma * (1 - exp(-alpha * eps^2))
@@ -66,21 +68,23 @@ def order_datasets(cols # dataset names (canonical where known)
     return [d for d in known if d in cols] + sorted(d for d in cols if d not in set(known))
 
 # %% ../nbs/05a_metrics.ipynb #9cf1ea41
-def norm_resolution(r # a resolution label: 'HR', 16, '16', '16.0', '128px'
+def norm_resolution(r # a resolution label: 'HR', 16, '16', '16.0', '128px', or any view label such as '32+jpeg-q30'
                    )->str:
-    "Resolution label as the tidy table stores it: 'HR' or the pixel size as a string."
+    "Resolution label as the tidy table stores it: 'HR', the pixel size as a string, or a view's canonical label."
     s = str(r).strip()
     if s.lower() in ('hr', 'original', 'native'): return 'HR'
     m = re.fullmatch(r'(\d+)(?:\.0*)?\s*(?:px)?', s.lower())
-    if not m: raise Lr0fmError(f"resolution {r!r} is not understood; use 'HR' or a pixel size such as 16")
-    return str(int(m.group(1)))
+    if m: return str(int(m.group(1)))
+    try: return str(View.parse(s))
+    except Lr0fmError: raise Lr0fmError(f"resolution {r!r} is not understood; use 'HR', a pixel size such as 16, or a view label such as 32+jpeg-q30 (see lr0fm.views)") from None
 
 def res_key(r:str)->tuple:
-    "Sort key putting HR first, then decreasing pixel sizes."
-    return (0, 0) if r == 'HR' else (1, -int(r))
+    "Sort key putting HR first, then decreasing pixel sizes, then the other views (in `lr0fm.views.sort_views` order)."
+    r = str(r)
+    return (0, 0) if r == 'HR' else (1, -int(r)) if r.isdigit() else (2,) + view_key(View.parse(r))
 
 def res_order(labels)->list[str]:
-    "Resolution labels ordered as in the paper: HR first, then decreasing pixel sizes."
+    "Resolution labels ordered as in the paper: HR first, then decreasing pixel sizes, then the other views."
     return sorted(dict.fromkeys(str(l) for l in labels), key=res_key)
 
 def _cell(r)->str: return f"model {r['model']!r}, dataset {r['dataset']!r}, resolution {r['resolution']!r}"
@@ -276,6 +280,25 @@ def rank_correlation(scores:pd.DataFrame, # wide scores (models x datasets), e.g
     if len(scores) < 3: raise Lr0fmError(f'rank correlations need at least 3 models (the table has {len(scores)})')
     agg = scores.mean(axis=1) if weights is None else war(scores, weights)
     return pd.Series({d: float(spearmanr(agg, scores[d]).statistic) for d in scores.columns}, name='spearman')
+
+# %% ../nbs/05a_metrics.ipynb #e0e4dfcf
+def severity_table(table:pd.DataFrame, # tidy accuracy table (percent) with degraded views
+                   weights:dict|None=None, # WAR weights by dataset (None: WAR left empty)
+                   alpha:float=ALPHA)->pd.DataFrame:
+    "Per model and degraded view: family, start, severity, ACC, SAR and WAR (percent), ordered by sweep and severity."
+    t = validate(table)
+    rows = []
+    for lab in res_order(t['resolution'].unique()):
+        v = View.parse(lab)
+        if v.severity is None: continue
+        rob = _robustness(t, lab, alpha)
+        g, G, acc = wide(rob, 'gamma'), wide(rob, 'Gamma'), _acc(t, lab)
+        s, w = sar(g) * 100, war(G, weights) * 100 if weights else pd.Series(np.nan, index=g.index)
+        start = str(View(v.res, v.kernel, v.antialias, v.library, v.steps[:-1]))
+        rows += [dict(model=m, family=v.family, start=start, severity=v.severity, view=lab, ACC=acc[m], SAR=s[m], WAR=w[m]) for m in g.index]
+    cols = ['model', 'family', 'start', 'severity', 'view', 'ACC', 'SAR', 'WAR']
+    if not rows: return pd.DataFrame(columns=cols)
+    return pd.DataFrame(rows, columns=cols).sort_values(['family', 'start', 'model', 'severity']).reset_index(drop=True)
 
 # %% ../nbs/05a_metrics.ipynb #0a2ecb77
 def common_grid(table:pd.DataFrame # tidy accuracy table, possibly from several sources

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 from fastcore.basics import patch
 from .core import Lr0fmError, atomic_write, utc_now
+from .views import canonical_label
 
 # %% auto #0
 __all__ = ['KEY_COLUMNS', 'CELL_COLUMNS', 'RESULT_COLUMNS', 'PRED_COLUMNS', 'STORE_FORMAT', 'FEATURES_FORMAT', 'cell_id',
@@ -123,7 +124,7 @@ def _row_problem(r)->str|None:
     gone = [c for c in KEY_COLUMNS + ['top1', 'top5'] if r.get(c) is None or str(r.get(c)) in ('', 'nan', 'None')]
     if gone: return f'no value for {gone} (cut short?)'
     res = str(r['resolution'])
-    if res != 'HR' and not (res.isdigit() and int(res) > 0): return f'resolution {res!r} is not HR or a pixel size'
+    if canonical_label(res) != res: return f'resolution {res!r} is not HR, a pixel size or a canonical view label'
     for c in ('top1', 'top5'):
         if not _num(r[c]) or not 0 <= r[c] <= 1: return f'{c} = {r[c]!r} is not a fraction in [0, 1]'
     for c in ('n_images', 'n_classes'):

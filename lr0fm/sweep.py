@@ -86,7 +86,7 @@ class SweepSpec:
 
     def check(self)->'SweepSpec':
         "Validate and normalise; raises one clear line for each kind of mistake."
-        from lr0fm.degrade import parse_resolutions
+        from lr0fm.views import eval_views
         if not self.backbones: raise Lr0fmError('the sweep has no backbones; give --backbones or --families (or a spec file)')
         if not self.datasets: raise Lr0fmError('the sweep has no datasets; give --datasets (paper: the 16 datasets of the paper)')
         if not self.out: raise Lr0fmError('the sweep needs --out, the run folder its jobs share')
@@ -98,7 +98,9 @@ class SweepSpec:
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup: raise Lr0fmError(f'backbones repeat ({dup[0]}); give each once')
         self.datasets = expand_datasets([str(d) for d in self.datasets])
-        self.resolutions = parse_resolutions(self.resolutions)
+        self.resolutions = eval_views(self.resolutions)
+        srv = [str(v) for v in self.resolutions if 'sr:' in str(v)]
+        if srv: raise Lr0fmError(f'sweeps do not run super-resolution views yet ({srv[0]}); evaluate them with lr0fm_eval --sr NAME=PATH')
         check_bounds(batch_size=self.batch_size, workers=self.workers, limit=self.limit, per_class=self.per_class)
         self.out = str(Path(self.out).absolute())
         return self
@@ -411,7 +413,7 @@ def lr0fm_sweep(spec:Param('sweep spec: a .yaml of options or a .csv of backbone
                 backbones:Param('backbones: NAME or NAME:TAG (catalogue display names, open_clip architectures, lr0fm-mini-*)', str, nargs='+')=None,
                 families:Param('catalogue families whose backbones to add (see lr0fm_models)', str, nargs='+')=None,
                 datasets:Param('dataset names (paper: the 16 datasets of the paper)', str, nargs='+')=None,
-                resolutions:Param('resolutions: HR and/or pixel sizes', str, nargs='+')=None,
+                resolutions:Param('views: HR, pixel sizes and any view label without +sr: (e.g. 32+jpeg-q30; see lr0fm.views)', str, nargs='+')=None,
                 protocol:str=None, # 'model' (default) or 'paper'
                 templates:str=None, # 'clip' (default) or 'simple'
                 root:str=None, # data folder of datasets read from disk

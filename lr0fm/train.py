@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 import torch.nn.functional as F
 from fastcore.script import call_parse, store_true
-from .core import Lr0fmError, atomic_write, get_device, run_command, utc_now, dashed_options, warmup_cosine, check_bounds
+from .core import Lr0fmError, atomic_write, get_device, run_command, utc_now, dashed_options, warmup_cosine, check_bounds, check_number
 from .data import IMG_EXTS, load_image, BadImage
 from .lrtk0 import LRTokens, METHOD_LABEL, vit_spec, save_tokens, with_tokens, tokens_label
 
@@ -355,7 +355,7 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
     from lr0fm.zeroshot import _autocast
     S = bundle.input_size
     check_bounds(unfreeze_last=unfreeze_last, images_per_caption=images_per_caption, seed=seed)
-    if isinstance(lr_factor, bool) or not isinstance(lr_factor, (int, float)) or not 0 < lr_factor <= 100: raise Lr0fmError(f'lr-factor = {lr_factor!r} is out of range: use a number above 0 and at most 100')
+    check_number('lr', lr, 0, 10, lo_open=True); check_number('weight_decay', weight_decay, 0, 10); check_number('lr_factor', lr_factor, 0, 100, lo_open=True)
     if loss not in LOSSES: raise Lr0fmError(f'unknown loss {loss!r}; use one of {", ".join(LOSSES)}')
     if caption_classes not in CAPTION_CLASSES: raise Lr0fmError(f'unknown caption_classes {caption_classes!r}; use one of {", ".join(CAPTION_CLASSES)}')
     if no_tokens and not unfreeze_last: raise Lr0fmError('no_tokens leaves nothing to train: unfreeze blocks too (--unfreeze-last K)')
@@ -463,7 +463,7 @@ def _train_body(model, source, out, pretrained, checkpoint, vpt, start_block, n_
     src = ProceduralSource(n_images, b.input_size, seed, int(per_caption)) if source == 'procedural' else FolderSource(source, b.input_size)
     if images_per_caption: src = CaptionSubset(src, int(images_per_caption))
     if epochs is not None:
-        if not (isinstance(epochs, (int, float)) and 0 < epochs <= 10_000): raise Lr0fmError(f'epochs = {epochs!r} is out of range: use a number above 0 and at most 10000')
+        check_number('epochs', epochs, 0, 10_000, lo_open=True)
         steps = max(1, math.ceil(epochs * len(src) / batch_size))
     if b.meta.get('toy'): log(f'{model} is an embedded TOY model: its tokens demonstrate the method, they say nothing about foundation models')
     what = ('' if no_tokens else f'{METHOD_LABEL["vpt" if vpt else "lrtk0"]} tokens') + (' and ' if unfreeze_last and not no_tokens else '') + (f'the last {unfreeze_last} blocks' if unfreeze_last > 1 else 'the last block' if unfreeze_last else '')

@@ -16,7 +16,7 @@ from .degrade import lr_size, res_label
 # %% auto #0
 __all__ = ['KERNELS', 'KERNEL_ALIASES', 'LIBRARIES', 'STEP_KINDS', 'NOISY', 'GRAMMAR', 'mean_abs_err', 'laplacian_var', 'jpeg',
            'gaussian_blur', 'gaussian_noise', 'poisson_noise', 'pixelate', 'Step', 'View', 'view_seed', 'parse_views',
-           'sort_views']
+           'view_key', 'sort_views', 'eval_views', 'canonical_label']
 
 # %% ../nbs/02a_views.ipynb #5ca8f91e
 def _as_8bit(img:Image.Image)->Image.Image: return img if img.mode in ('L', 'RGB') else to_rgb(img)
@@ -192,15 +192,15 @@ def _parse_base(tok:str)->dict|None:
         kw[key] = val
     return kw
 
-def _parse_step(tok:str)->Step:
-    "The `Step` of a step token such as 'jpeg-q30' or 'sr:NAME'."
+def _parse_step(tok:str, first:bool=False)->Step:
+    "The `Step` of a step token such as 'jpeg-q30' or 'sr:NAME' (`first`: the label's first token, which may also be a resolution)."
     if tok.startswith('sr:'): return Step('sr', tok[3:])
     m = _STEP.fullmatch(tok.lower())
     if m and m[1] in STEP_KINDS and m[2] == STEP_KINDS[m[1]][0]: return Step(m[1], m[3])
     if tok.upper() == 'HR' or _BASE.fullmatch(tok.lower()): raise Lr0fmError(f'the resolution {tok!r} must come first')
     kind = tok.lower().split('-')[0]
     if kind in STEP_KINDS: raise Lr0fmError(f'step {tok!r} is not {kind}-{STEP_KINDS[kind][0]}<number>')
-    raise Lr0fmError(f'unknown step {tok!r}')
+    raise Lr0fmError(f'{tok!r} is neither a resolution (HR or a positive number of pixels) nor a step' if first else f'unknown step {tok!r}')
 
 # %% ../nbs/02a_views.ipynb #6010a7f2
 @patch(cls_method=True)
@@ -215,7 +215,7 @@ def parse(cls:View, s)->View:
         if '' in toks: raise Lr0fmError("a '+' has no step on one side")
         kw = _parse_base(toks[0])
         if kw is not None: toks = toks[1:]
-        return cls(**(kw or {}), steps=tuple(_parse_step(t) for t in toks))
+        return cls(**(kw or {}), steps=tuple(_parse_step(t, kw is None and i == 0) for i, t in enumerate(toks)))
     except Lr0fmError as e: raise Lr0fmError(f'view {text!r}: {e}; {GRAMMAR}') from None
 
 # %% ../nbs/02a_views.ipynb #7fa51540
@@ -224,6 +224,11 @@ def resolution(self:View)->int|None: "The target resolution in pixels; None for 
 
 @patch(as_prop=True)
 def base(self:View)->View: "The view's down-sampling alone, without its steps."; return View(self.res, self.kernel, self.antialias, self.library)
+
+@patch(as_prop=True)
+def plain(self:View)->bool:
+    "Whether this is one of the paper's views: HR, or PIL's antialiased bicubic down-sampling with no steps."
+    return not self.steps and (self.kernel, self.antialias, self.library) == ('bicubic', True, 'pil')
 
 @patch(as_prop=True)
 def family(self:View)->str:
@@ -267,17 +272,25 @@ def resize(self:View, img:Image.Image, resize_mode:str='shortest')->Image.Image:
 
 # %% ../nbs/02a_views.ipynb #5e74aee8
 @patch
+def check_sr(self:View, sr:dict|None=None):
+    "One clear line when an `sr:NAME` step of this view has no model in `sr`."
+    lack = [s.value for s in self.steps if s.kind == 'sr' and s.value not in (sr or {})]
+    if lack: raise Lr0fmError(f"view '{self}': no super-resolution model is named {lack[0]!r}; pass --sr {lack[0]}=PATH "
+                              f"(an SR checkpoint, with the lr0fm[sr] extra){'; known: ' + ', '.join(sr) if sr else ''}")
+
+@patch
 def apply(self:View, img:Image.Image, # the decoded HR image
           seed=None, # the noise seed (e.g. `view_seed(image_id, view)`); needed only by noise steps
-          resize_mode:str='shortest' # the model's: 'shortest', 'squash' or 'longest' (see `lr_size`)
+          resize_mode:str='shortest', # the model's: 'shortest', 'squash' or 'longest' (see `lr_size`)
+          sr:dict|None=None # name -> super-resolution model (PIL image -> PIL image) for `sr:NAME` steps (`lr0fm.sr.load_sr_models`)
          )->Image.Image:
     "The test image of this view: `img` down-sampled, then degraded by each step in order."
-    if any(s.kind == 'sr' for s in self.steps):
-        raise Lr0fmError(f"view '{self}': super-resolution views need the SR extra, which is not built yet; remove the +sr: step")
+    self.check_sr(sr)
     if seed is None and any(s.kind in NOISY for s in self.steps):
         raise Lr0fmError(f"view '{self}' adds noise and needs a seed; pass view_seed(image_id, view)")
     out, rng = self.resize(img, resize_mode), np.random.default_rng(seed)
     for s in self.steps:
+        if s.kind == 'sr': out = sr[s.value](_as_8bit(out)); continue
         f = STEP_KINDS[s.kind][-1]
         out = f(out, s.value, rng) if s.kind in NOISY else f(out, s.value)
     return out
@@ -301,10 +314,24 @@ def parse_views(views)->list:
     if not out: raise Lr0fmError(f'no views given; e.g. HR 128 64 32 16 32+jpeg-q30 ({GRAMMAR})')
     return out
 
-def _sort_key(v:View):
-    plain = not v.steps and (v.kernel, v.antialias, v.library) == ('bicubic', True, 'pil')
-    return (not plain, (0, 0) if v.res is None else (1, -v.res), str(v.base), tuple((s.kind, s.value) for s in v.steps))
+def view_key(v:View)->tuple:
+    "Sort key of a View in table order (see `sort_views`)."
+    return (not v.plain, (0, 0) if v.res is None else (1, -v.res), str(v.base), tuple((s.kind, s.value) for s in v.steps))
 
 def sort_views(views)->list:
     "Views in table order: HR, the paper's resolutions large to small, then the other views grouped by base."
-    return sorted(parse_views(views), key=_sort_key)
+    return sorted(parse_views(views), key=view_key)
+
+# %% ../nbs/02a_views.ipynb #78683869
+def eval_views(views)->list:
+    "The views of an evaluation: 'HR' and ints for the paper's views, `View`s for every other one; duplicates removed, order kept."
+    return [('HR' if v.res is None else v.res) if v.plain else v for v in parse_views(views)]
+
+@patch
+def seed_for(self:View, image_id)->int: "This view's noise seed for one image: `view_seed(image_id, self)`."; return view_seed(image_id, self)
+
+# %% ../nbs/02a_views.ipynb #dbb86dc9
+def canonical_label(s)->str|None:
+    "The canonical label of a view label, or None when `s` is not one."
+    try: return str(View.parse(s))
+    except Lr0fmError: return None

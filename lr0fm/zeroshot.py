@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from .core import Lr0fmError, atomic_write
 from .data import BadImage, ZeroShotDataset, check_templates
-from .degrade import DEFAULT_RESOLUTIONS, parse_resolutions, res_label, lr_transform, resize_mode_for, make_views, rgb_after_resize, lr_size
+from .degrade import DEFAULT_RESOLUTIONS, res_label, lr_transform, resize_mode_for, make_views, rgb_after_resize, lr_size
+from .views import View, eval_views
 
 # %% auto #0
 __all__ = ['AMP_DTYPES', 'RESIZE_BACKENDS', 'classifier_digest', 'build_classifier', 'usable_cores', 'auto_workers',
@@ -109,12 +110,13 @@ def auto_batch_size(bundle, # the model
 
 # %% ../nbs/04_zeroshot.ipynb #5f8d58c2
 class _ViewSet(torch.utils.data.Dataset):
-    "Image i -> all its resolution views from one decode (or, `decode_only`, the decoded RGB image as uint8); a bad image comes back as its reason."
+    "Image i -> all its views from one decode (or, `decode_only`, the decoded RGB image as uint8); a bad image comes back as its reason."
     def __init__(self, ds, indices, resolutions, transform, resize_mode,
                  keep_mode:bool=False, # start from the image in its decoded mode (the `paper` transform converts to RGB after resizing)
-                 decode_only:bool=False): # the torch backend: no views, the (3, H, W) uint8 image
+                 decode_only:bool=False, # the torch backend: no views, the (3, H, W) uint8 image
+                 sr:dict|None=None): # name -> super-resolution model, for views with an `sr:NAME` step
         self.ds, self.indices, self.res, self.tf, self.rm, self.keep_mode = ds, list(indices), resolutions, transform, resize_mode, keep_mode
-        self.decode_only = decode_only
+        self.decode_only, self.sr = decode_only, sr
     def __len__(self): return len(self.indices)
     def __getitem__(self, k):
         i = self.indices[k]
@@ -122,7 +124,7 @@ class _ViewSet(torch.utils.data.Dataset):
         except BadImage as e: return i, None, e.reason
         try:
             if self.decode_only: return i, torch.from_numpy(np.array(img if img.mode == 'RGB' else img.convert('RGB'), dtype=np.uint8)).permute(2, 0, 1), None
-            return i, make_views(img, self.res, self.tf, self.rm), None
+            return i, make_views(img, self.res, self.tf, self.rm, self.ds.image_id(i), self.sr), None
         except Exception as e: return i, None, f'could not make its views ({type(e).__name__}: {e})'
 
 def _collate(batch):
@@ -239,12 +241,17 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.models.load_model`
              progress:bool=False, # show a progress bar
              resize_backend:str='pil', # 'pil' (the paper's protocol) or 'torch' (views made on the model's device)
              keep_features:bool=False, # also return every image's embedding at every view
-             observe=None # callable(view_label, image_ids) -> context manager around each view's encoding
+             observe=None, # callable(view_label, image_ids) -> context manager around each view's encoding
+             sr:dict|None=None # name -> super-resolution model for views with an `sr:NAME` step (`lr0fm.sr.load_sr_models`)
             )->EvalResult:
     "Zero-shot top-1/top-5 of one model on one dataset at every resolution, decoding each image once."
     import time, math
     t0 = time.time()
-    res = parse_resolutions(resolutions)
+    res = eval_views(resolutions)
+    for v in res:
+        if isinstance(v, View):
+            if resize_backend == 'torch': raise Lr0fmError(f"the torch resize backend makes the paper's resolution views only; evaluate view '{v}' with the pil backend")
+            v.check_sr(sr)  # before any image: a missing SR model would otherwise skip every image
     if resize_backend not in RESIZE_BACKENDS: raise Lr0fmError(f'unknown resize backend {resize_backend!r}; use one of {RESIZE_BACKENDS}')
     if len(ds) == 0: raise Lr0fmError(f'dataset {ds.name!r} has no images')
     w = classifier if classifier is not None else build_classifier(bundle, ds.classnames, ds.templates, cache_dir=cache_dir)
@@ -256,7 +263,7 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.models.load_model`
     idx = range(len(ds) if limit is None else min(limit, len(ds)))
     bs = batch_size or auto_batch_size(bundle, len(res))
     nw = auto_workers(dev, math.ceil(len(idx) / bs)) if workers is None else workers
-    dl = torch.utils.data.DataLoader(_ViewSet(ds, idx, res, tf, rm, rgb_after_resize(protocol), decode_only=pipe is not None),
+    dl = torch.utils.data.DataLoader(_ViewSet(ds, idx, res, tf, rm, rgb_after_resize(protocol), decode_only=pipe is not None, sr=sr),
                                      batch_size=bs, num_workers=nw, collate_fn=_collate, pin_memory=dev.type == 'cuda',
                                      prefetch_factor=4 if nw else None)
     if progress:

@@ -114,7 +114,7 @@ def test_labels_round_trip_and_sort():
         with pytest.raises(Lr0fmError, match=r'a view is HR or N\[@kernel'): View.parse(bad)
 
 
-def test_sr_views_are_reserved(photos):
+def test_sr_views_need_a_model(photos):
     v = View.parse('16+sr:swinir')
     assert (v.family, v.severity, str(v)) == ('sr', None, '16+sr:swinir')
-    with pytest.raises(Lr0fmError, match='super-resolution views need the SR extra'): v.apply(photos[FILES[0]], 0)
+    with pytest.raises(Lr0fmError, match="no super-resolution model is named 'swinir'; pass --sr swinir=PATH"): v.apply(photos[FILES[0]], 0)
