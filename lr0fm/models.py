@@ -12,9 +12,9 @@ from .core import Lr0fmError, assets_path
 from .zoo import _closest  # torch-free, shared with the catalogue's messages
 
 # %% auto #0
-__all__ = ['CHECKPOINT_GLOBALS', 'PAPER_PROTOCOL', 'MINI_DIR', 'LOADERS', 'ModelBundle', 'can_trim_text', 'encode_text_trimmed',
-           'CompactTokenizer', 'weights_format', 'read_torchscript_tensors', 'read_checkpoint', 'read_state_dict',
-           'guess_family', 'load_open_clip', 'mini_names', 'mini_tokenizer', 'load_mini', 'load_model']
+__all__ = ['CHECKPOINT_GLOBALS', 'MINI_DIR', 'LOADERS', 'ModelBundle', 'can_trim_text', 'encode_text_trimmed', 'CompactTokenizer',
+           'weights_format', 'read_torchscript_tensors', 'read_checkpoint', 'read_state_dict', 'guess_family',
+           'load_open_clip', 'mini_names', 'mini_tokenizer', 'load_mini', 'load_model']
 
 # %% ../nbs/03_models.ipynb #17a2208e
 @dataclass
@@ -256,11 +256,6 @@ def read_state_dict(path:str|Path, # a weights file (see `read_checkpoint`)
     return obj
 
 # %% ../nbs/03_models.ipynb #c6c81f92
-# the authors' per-family resize protocol: 'shortest' = shorter side + centre crop, 'squash' = resize to n x n
-# (read from their code: the whole pipelines, with file and line, are `lr0fm.degrade.PAPER_PIPELINES`)
-from .degrade import PAPER_PIPELINES
-PAPER_PROTOCOL = {fam: p['resize'] for fam, p in PAPER_PIPELINES.items()}
-
 def guess_family(name:str, pretrained:str|None)->str:
     "The paper's model family of an open_clip architecture and tag (used by the `paper` resize protocol)."
     n, p = name.lower(), (pretrained or '').lower()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 from .core import Lr0fmError, assets_path, run_command
 from .published import name_key  # torch-free
+from .degrade import resize_mode_for  # torch-free: the authors' pipelines live there, in one place
 
 # %% auto #0
 __all__ = ['FAMILIES', 'FAMILY_COUNTS', 'EXTRA_PACKAGES', 'CSV_COLUMNS', 'catalogue', 'find_backbone', 'is_backbone',
@@ -37,6 +38,7 @@ def _catalogue()->pd.DataFrame:
     df = pd.read_csv(assets_path('models.csv'), keep_default_na=False, na_values=[''])
     df['finetuned'] = df.finetuned.astype(str).map(_BOOL).astype(bool)
     df['input_size'] = df.input_size.astype('Int64')
+    df.insert(int(df.columns.get_loc('input_size')) + 1, 'resize', [resize_mode_for(dict(family=f, name=n), 'paper') for f, n in zip(df.family, df['name'])])
     for c in ('extra', 'finetune_data', 'notes', 'size_source'): df[c] = df[c].fillna('')
     return df
 
@@ -153,7 +155,7 @@ def load_backbone(name:str, # a catalogue display name, e.g. 'SigLIP-ViT-B/16@25
     else:
         from lr0fm import hf_models
         b = hf_models.load_catalogue_row(row, checkpoint=checkpoint, tokenizer=tokenizer, device=device, seed=seed, config=config)
-    b.meta.update(name=row['name'], family=row.family, arch=row.arch, source=row.source, paper_resize=row.resize)
+    b.meta.update(name=row['name'], family=row.family, arch=row.arch, source=row.source)
     return b
 
 # %% ../nbs/03a_zoo.ipynb #9eec804f
