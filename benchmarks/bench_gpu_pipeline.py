@@ -25,7 +25,8 @@ import numpy as np, torch
 
 def photo_dataset(root, n, tmp):
     "The ImageNet sample repeated to n images, or n procedural JPEGs (sizes 200-500 px) in an image folder."
-    from lr0fm.data import get_dataset, imagenet_meta
+    from lr0fm.data import imagenet_meta
+    from lr0fm.registry import get_dataset
     if root:
         ds = get_dataset('imagenet-sample', root, templates=imagenet_meta()['templates'][:1])
         ds.items = [ds.items[i % len(ds.items)] for i in range(n)]
@@ -73,7 +74,7 @@ def cpu_part(b, ds, res, n):
 def main():
     from lr0fm.core import shared_data_path
     from lr0fm.degrade import DEFAULT_RESOLUTIONS
-    from lr0fm.models import load_model
+    from lr0fm.registry import load_model
     from lr0fm.zeroshot import evaluate, build_classifier, score_features, usable_cores, auto_batch_size
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--root', default=os.environ.get('LR0FM_IMAGENET_SAMPLE') or shared_data_path('imagenet-sample'))

@@ -11,7 +11,7 @@ Random-init weights (no download). Prints the ratios tokens / baseline; both are
 """
 import argparse, json, time, platform, datetime
 import torch
-from lr0fm.models import load_model
+from lr0fm.registry import load_model
 from lr0fm.lrtk0 import LRTokens, vit_spec
 from lr0fm.train import distill_loss, info_nce
 from lr0fm.zeroshot import _autocast

@@ -40,9 +40,10 @@ def naive_pass(b, ds, r, w, n, batch_size, tf, rm):
 
 def main():
     from lr0fm.core import shared_data_path
-    from lr0fm.data import get_dataset, imagenet_meta
+    from lr0fm.data import imagenet_meta
+    from lr0fm.registry import get_dataset
     from lr0fm.degrade import lr_transform, resize_mode_for, DEFAULT_RESOLUTIONS
-    from lr0fm.models import load_model
+    from lr0fm.registry import load_model
     from lr0fm.zeroshot import evaluate, build_classifier, _CLASSIFIERS
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--root', default=os.environ.get('LR0FM_IMAGENET_SAMPLE') or shared_data_path('imagenet-sample'))

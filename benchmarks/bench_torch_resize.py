@@ -21,9 +21,10 @@ import numpy as np, torch
 
 def main():
     from lr0fm.core import shared_data_path
-    from lr0fm.data import get_dataset, imagenet_meta
+    from lr0fm.data import imagenet_meta
+    from lr0fm.registry import get_dataset
     from lr0fm.degrade import DEFAULT_RESOLUTIONS, lr_transform, resize_mode_for, make_views, res_label
-    from lr0fm.models import load_model
+    from lr0fm.registry import load_model
     from lr0fm.zeroshot import evaluate, build_classifier, score_features, torch_pipeline, torch_views
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--root', default=os.environ.get('LR0FM_IMAGENET_SAMPLE') or shared_data_path('imagenet-sample'))

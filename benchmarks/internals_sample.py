@@ -28,8 +28,8 @@ def main(argv=None):
     ap.add_argument('--tokens', action='store_true', help='also measure with random LR tokens (std 0.02, seed 0)')
     a = ap.parse_args(argv)
     from lr0fm.core import shared_data_path
-    from lr0fm.data import get_dataset
-    from lr0fm.models import load_model
+    from lr0fm.registry import get_dataset
+    from lr0fm.registry import load_model
     from lr0fm.internals import layer_similarity
     root = a.root or shared_data_path('imagenet-sample')
     if root is None or not os.path.exists(os.path.join(root, 'labels.csv')):

@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 from fastcore.script import call_parse, store_true
 from .core import Lr0fmError, assets_path, atomic_write, run_command, utc_now, check_bounds, dashed_options
 from .metrics import (ALPHA, Gamma, dataset_table, display_name, model_label, order_datasets, rank_correlation, res_order, robustness, robustness_table,
-                           validate, common_grid, wide, severity_table)
+                           validate, common_grid, wide, severity_table, tidy_from_store)
 from .views import STEP_KINDS
 from .published import name_key
 from .weights import load_weights, published_weights
@@ -22,7 +22,7 @@ __all__ = ['META_COLUMNS', 'LESS_IS_WORSE', 'model_metadata', 'with_metadata', '
            'plot_size_robustness', 'plot_data_source', 'size_buckets', 'plot_size_buckets', 'finetune_pairs',
            'plot_finetuned', 'plot_input_resolution', 'dataset_clusters', 'plot_dataset_clusters', 'ranking_table',
            'correctness', 'hr_correct_robustness', 'bootstrap_ci', 'plot_degradation_sweeps', 'degradation_section',
-           'write_analysis_report', 'lr0fm_report']
+           'write_analysis_report', 'write_report', 'lr0fm_report']
 
 # %% ../nbs/07a_analysis.ipynb #b6384036
 META_COLUMNS = ['family', 'name', 'params_m', 'gflops', 'input_size', 'vision', 'pretrain_data', 'pretrain_size_m', 'finetuned']
@@ -489,6 +489,18 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
         rep.h(f'{m} (%)', 3).table(pivot_accuracy(t, m))
     if skipped is not None and len(skipped): rep.h(f'Skipped images ({len(skipped)})').table(skipped, index=False)
     return rep.write(out / 'report.html')
+
+# %% ../nbs/07a_analysis.ipynb #0989e7cb
+def write_report(results:pd.DataFrame, # rows of `ResultStore.results()`
+                 out:str|Path, # folder: report.html, figures, robustness_<n>.csv
+                 title:str='lr0fm zero-shot low-resolution report',
+                 skipped:pd.DataFrame|None=None, # skipped images, listed at the end
+                 predictions:pd.DataFrame|None=None # per-image predictions: adds bootstrap intervals and HR-correct robustness
+                )->Path:
+    "Write the single-file HTML report of a result store (the same report as `lr0fm_report --results`); returns its path."
+    if results is None or results.empty: raise Lr0fmError('no results to report; run an evaluation first')
+    return write_analysis_report(tidy_from_store(results), out, title, skipped=skipped, predictions=predictions,
+                                 results=results, complete=False, source='result store')
 
 # %% ../nbs/07a_analysis.ipynb #c5c32e90
 @dashed_options

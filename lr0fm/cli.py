@@ -125,7 +125,7 @@ def _write_record(path, cells:list[dict], parameters:dict):
     with atomic_write(path) as f: json.dump(dict(cells=cells, parameters=parameters, written=utc_now()), f, indent=1)
 
 def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuples
-             datasets:list[str], # dataset names (`lr0fm.data.dataset_names()`)
+             datasets:list[str], # dataset names (`lr0fm.registry.dataset_names()`)
              out:str|Path, # the run folder (a `ResultStore`)
              root:str|Path|None=None, # data folder for datasets read from disk
              resolutions=DEFAULT_RESOLUTIONS, protocol:str='model',
@@ -144,8 +144,9 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
              sr:dict|None=None # name -> SR checkpoint path (or loaded `lr0fm.sr.SRModel`), for views with an `sr:NAME` step
             )->ResultStore:
     "Evaluate every model on every dataset into the run folder `out`, skipping the cells it already holds."
-    from lr0fm.data import get_dataset, DEFAULT_TEMPLATES
-    from lr0fm.models import load_model
+    from lr0fm.data import DEFAULT_TEMPLATES
+    from lr0fm.registry import get_dataset
+    from lr0fm.registry import load_model
     from lr0fm.synthetic import DEMO_SETS
     check_bounds(batch_size=batch_size, workers=workers, limit=limit, per_class=per_class)
     res, store, dev = eval_views(resolutions), ResultStore(out), get_device(device)
@@ -236,7 +237,7 @@ def _sr_specs(specs):
     return parse_sr_specs(specs)
 
 def _report(st:ResultStore, title='lr0fm zero-shot low-resolution report'):
-    from lr0fm.report import write_report
+    from lr0fm.analysis import write_report
     snap = st.snapshot()  # one reading of the store for the rows, skipped images and predictions
     return write_report(st.results(snap), st.root, title, st.skipped(snap), st.predictions(snap))
 

@@ -11,7 +11,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['BOUNDS', 'Lr0fmError', 'run_command', 'os_error_line', 'undash', 'dashed_options', 'assets_path', 'shared_data_path',
-           'set_seed', 'warmup_cosine', 'check_bounds', 'check_number', 'get_device', 'atomic_write', 'utc_now']
+           'url_cache_path', 'closest', 'set_seed', 'warmup_cosine', 'check_bounds', 'check_number', 'get_device',
+           'atomic_write', 'utc_now']
 
 # %% ../nbs/00_core.ipynb #2e9abc47
 class Lr0fmError(ValueError):
@@ -97,6 +98,21 @@ def shared_data_path(sub:str=''# a sub-folder, e.g. 'imagenet-sample'
         p = c / sub
         if p.exists(): return p
     return None
+
+# %% ../nbs/00_core.ipynb #69d09c6d
+def url_cache_path(url:str)->Path:
+    "Where a loader keeps a checkpoint downloaded from `url` (torch hub's checkpoint folder)."
+    home = os.environ.get('TORCH_HOME', os.path.join(os.environ.get('XDG_CACHE_HOME', os.path.expanduser('~/.cache')), 'torch'))
+    return Path(home) / 'hub' / 'checkpoints' / url.rsplit('/', 1)[-1]
+
+def closest(name:str, options:list[str], n:int=5,
+            cutoff:float=0.4, # how close a match must be (difflib's ratio)
+            none:str|None=None # what to say when nothing is that close (default: the first `n` options)
+           )->str:
+    "The options closest to `name`, comma-separated (used by the 'unknown model' messages; torch-free)."
+    import difflib
+    hits = difflib.get_close_matches(name, options, n=n, cutoff=cutoff)
+    return ', '.join(hits) if hits else (', '.join(options[:n]) if none is None else none)
 
 # %% ../nbs/00_core.ipynb #55f72bfd
 def set_seed(seed:int # seed for python, numpy and torch

@@ -13,7 +13,7 @@ from .core import Lr0fmError, assets_path, shared_data_path
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'DEFAULT_TEMPLATES', 'IMG_EXTS', 'BadImage', 'ImageTooSmall', 'to_rgb', 'load_image', 'check_templates',
-           'ZeroShotDataset', 'image_folder', 'csv_dataset', 'imagenet_meta', 'dataset_names', 'get_dataset']
+           'ZeroShotDataset', 'image_folder', 'csv_dataset', 'imagenet_meta']
 
 # %% ../nbs/01_data.ipynb #46ffe0bc
 class BadImage(Lr0fmError):
@@ -219,34 +219,3 @@ def csv_dataset(csv_path:str|Path, # a CSV with a path column and a label column
 def imagenet_meta()->dict:
     "ImageNet class names (1,000, standard order) and CLIP's 80 templates (read once and shared: copy before changing)."
     return json.loads(assets_path('imagenet.json').read_text())
-
-def dataset_names()->list[str]:
-    "Names `get_dataset` accepts."
-    from lr0fm.synthetic import DEMO_SETS
-    from lr0fm.datasets import benchmark_names
-    return list(DEMO_SETS) + ['imagefolder', 'csv', 'imagenet-sample'] + benchmark_names()
-
-def get_dataset(name:str, # a name from `dataset_names()`
-                root:str|Path|None=None, # data folder (CSV file for 'csv')
-                templates:list[str]|None=None,
-                drop_empty_classes:bool=False, # 'imagefolder': leave out class folders without images (with a warning) instead of refusing them; other datasets' class lists are fixed and ignore it
-                **kw)->ZeroShotDataset:
-    "Open a dataset by name."
-    from lr0fm.synthetic import DEMO_SETS, procedural_dataset
-    from lr0fm.datasets import benchmark_names, open_dataset  # imported here: lr0fm.datasets builds on this module
-    if name in DEMO_SETS: return procedural_dataset(name, **kw)
-    if name in benchmark_names():
-        if root is None: raise Lr0fmError(f'dataset {name!r} needs --root (the folder that holds the datasets; lr0fm_datasets --root DIR shows what is there)')
-        return open_dataset(name, root, templates=templates, **kw)
-    if name != 'imagefolder' and name != 'csv' and name != 'imagenet-sample':
-        import difflib
-        raise Lr0fmError(f'unknown dataset {name!r}; known: {", ".join(dataset_names())}'
-                         + ''.join(f' (did you mean {m!r}?)' for m in difflib.get_close_matches(name, dataset_names(), 1)))
-    if root is None: raise Lr0fmError(f'dataset {name!r} needs --root (the folder, or CSV file, that holds it)')
-    if name == 'imagefolder': return image_folder(root, templates=templates, drop_empty_classes=drop_empty_classes, **kw)
-    if name == 'csv': return csv_dataset(root, templates=templates, **kw)
-    root = _need_dir(root, 'imagenet-sample root')
-    if not (root / 'labels.csv').exists(): raise Lr0fmError(f'{root} has no labels.csv; the imagenet-sample layout is ROOT/labels.csv (file,wnid,label,name) plus the JPEGs')
-    m = imagenet_meta()
-    return csv_dataset(root / 'labels.csv', root, name='imagenet-sample', classnames=m['classnames'],
-                       templates=templates or m['templates'], path_col='file', label_col='label', split='val')

@@ -298,7 +298,7 @@ def load_albef(checkpoint:str|Path|None=None, # a published ALBEF checkpoint (.p
 
 def _download(url:str, what:str)->Path:
     "A published checkpoint from the torch hub cache, downloading it when online."
-    from lr0fm.zoo import url_cache_path
+    from lr0fm.core import url_cache_path
     p = url_cache_path(url)
     if p.exists(): return p
     if os.environ.get('HF_HUB_OFFLINE') == '1' or os.environ.get('LR0FM_OFFLINE') == '1':

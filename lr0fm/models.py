@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from .core import Lr0fmError, assets_path
-from .zoo import _closest  # torch-free, shared with the catalogue's messages
+from .core import closest  # torch-free, shared with the catalogue and registry messages
 
 # %% auto #0
-__all__ = ['CHECKPOINT_GLOBALS', 'MINI_DIR', 'LOADERS', 'ModelBundle', 'can_trim_text', 'encode_text_trimmed', 'CompactTokenizer',
+__all__ = ['CHECKPOINT_GLOBALS', 'MINI_DIR', 'ModelBundle', 'can_trim_text', 'encode_text_trimmed', 'CompactTokenizer',
            'weights_format', 'read_torchscript_tensors', 'read_checkpoint', 'read_state_dict', 'guess_family',
-           'load_open_clip', 'mini_names', 'mini_tokenizer', 'load_mini', 'load_model']
+           'load_open_clip', 'mini_names', 'mini_tokenizer', 'load_mini']
 
 # %% ../nbs/03_models.ipynb #17a2208e
 @dataclass
@@ -335,7 +335,7 @@ def load_open_clip(name:str, # an open_clip architecture, e.g. 'ViT-B-32'
     "Load any open_clip architecture with a pretrained tag, a local checkpoint, or random weights."
     import open_clip
     if name not in open_clip.list_models():
-        raise Lr0fmError(f"unknown model {name!r}. Closest open_clip architectures: {_closest(name, open_clip.list_models())}. "
+        raise Lr0fmError(f"unknown model {name!r}. Closest open_clip architectures: {closest(name, open_clip.list_models())}. "
                          "`open_clip.list_models()` lists them all.")
     if pretrained and checkpoint: raise Lr0fmError('pass either a pretrained tag or a checkpoint file, not both')
     if pretrained:
@@ -388,29 +388,3 @@ def load_mini(name:str, pretrained:str|None=None, checkpoint:str|Path|None=None,
     b = load_open_clip(name, checkpoint=checkpoint, device=device, seed=seed, tokenizer=mini_tokenizer(), family='lr0fm-mini')
     b.meta.update(toy=True, pretrained='lr0fm' if checkpoint == MINI_DIR / f'{name}.safetensors' else b.meta['pretrained'])
     return b
-
-# %% ../nbs/03_models.ipynb #dcbe67c8
-LOADERS = {'lr0fm-mini': load_mini, 'open_clip': load_open_clip}
-
-def load_model(name:str, # 'lr0fm-mini-s', an open_clip architecture such as 'ViT-B-32', or a catalogue display name such as 'ViT-B/32'
-               pretrained:str|None=None, # pretrained tag (open_clip architectures and lr0fm-mini)
-               checkpoint:str|Path|None=None, # local weights file (or Hugging Face model folder for hub backbones)
-               device:str='cpu', seed:int|None=None,
-               tokenizer:str|Path|None=None # local tokenizer folder, for catalogue backbones whose tokenizer comes from Hugging Face
-              )->ModelBundle:
-    "Load a model by name, whichever loader it belongs to."
-    if name.startswith('lr0fm-mini'): loader = LOADERS['lr0fm-mini']
-    else:
-        import open_clip
-        from lr0fm.zoo import is_backbone, load_backbone, catalogue
-        known = name in open_clip.list_models()
-        if is_backbone(name) and not (known and pretrained):
-            if pretrained: raise Lr0fmError(f'{name!r} is a catalogue backbone with fixed weights; leave out the pretrained tag '
-                                            '(or pass checkpoint=FILE)')
-            return load_backbone(name, checkpoint=checkpoint, tokenizer=tokenizer, device=device, seed=seed)
-        if not known:
-            raise Lr0fmError(f"unknown model {name!r}. Closest catalogue backbones: {_closest(name, list(catalogue().name), 3, none='(none)')}; "
-                             f"closest open_clip architectures: {_closest(name, open_clip.list_models(), 3)}. `lr0fm_models` lists the catalogue.")
-        loader = LOADERS['open_clip']
-    if tokenizer is not None: raise Lr0fmError(f'a tokenizer folder is only used by catalogue backbones, not by {name!r}')
-    return loader(name, pretrained=pretrained, checkpoint=checkpoint, device=device, seed=seed)

@@ -391,7 +391,7 @@ def _launch_local(spec, todo, mk, jobs, wait, poll_s, log):
 def sweep_report(out:str|Path, # the sweep's run folder
                  title:str='lr0fm sweep report')->Path:
     "Write the store's merged view and the report of all its results; returns report.html."
-    from lr0fm.report import write_report
+    from lr0fm.analysis import write_report
     st = ResultStore(out)
     st.merge()
     snap = st.snapshot()

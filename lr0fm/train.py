@@ -449,7 +449,7 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
 def _train_body(model, source, out, pretrained, checkpoint, vpt, start_block, n_prompts, steps, epochs, batch_size, lr,
                 weight_decay, n_images, seed, device, workers, quiet, log=print, unfreeze_last=0, lr_factor=0.01, no_tokens=False,
                 loss='distill', caption_classes='all', buckets='16-32,32-64,64-128', images_per_caption=None, per_caption=1):
-    from lr0fm.models import load_model
+    from lr0fm.registry import load_model
     for k, v in dict(model=model, source=source, out=out).items():
         if not v: raise Lr0fmError(f'--{k.replace("_", "-")} is required (see lr0fm_train_tk0 --help)')
     check_bounds(steps=steps, batch_size=batch_size, n_images=n_images, n_prompts=n_prompts, workers=workers, seed=seed,

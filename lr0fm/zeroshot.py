@@ -229,7 +229,7 @@ class EvalResult:
     settings:dict = field(default_factory=dict) # resize_backend, precision, batch_size, workers
 
 # %% ../nbs/04_zeroshot.ipynb #639513a5
-def evaluate(bundle, # a `ModelBundle` from `lr0fm.models.load_model`
+def evaluate(bundle, # a `ModelBundle` from `lr0fm.registry.load_model`
              ds:ZeroShotDataset, # any dataset of the `lr0fm.data` interface
              resolutions=DEFAULT_RESOLUTIONS, # 'HR' and/or pixel sizes
              protocol:str='model', # 'model': the model's own preprocessing; 'paper': the authors' per-family pipeline

@@ -8,26 +8,18 @@ import difflib, importlib.util, os, re, sys
 from functools import lru_cache
 from pathlib import Path
 import pandas as pd
-from .core import Lr0fmError, assets_path, run_command
+from .core import Lr0fmError, assets_path, run_command, closest, url_cache_path
 from .published import name_key  # torch-free
 from .degrade import resize_mode_for  # torch-free: the authors' pipelines live there, in one place
 
 # %% auto #0
 __all__ = ['FAMILIES', 'FAMILY_COUNTS', 'EXTRA_PACKAGES', 'CSV_COLUMNS', 'catalogue', 'find_backbone', 'is_backbone',
-           'url_cache_path', 'availability', 'catalogue_status', 'load_backbone', 'tiny_open_clip_config',
-           'shrunk_timm', 'build_tiny_open_clip', 'models_table', 'lr0fm_models']
+           'availability', 'catalogue_status', 'load_backbone', 'tiny_open_clip_config', 'shrunk_timm',
+           'build_tiny_open_clip', 'models_table', 'lr0fm_models']
 
 # %% ../nbs/03a_zoo.ipynb #d0336e6f
 FAMILIES = ('CLIP', 'OpenCLIP', 'MetaCLIP', 'CLIPA', 'SigLIP', 'CoCa', 'M2-Encoder', 'ALBEF', 'BLIP', 'EVA-CLIP')
 FAMILY_COUNTS = dict(zip(FAMILIES, (9, 8, 8, 7, 8, 3, 3, 4, 8, 8)))  # the paper's Table 1
-
-def _closest(name:str, options:list[str], n:int=5,
-             cutoff:float=0.4, # how close a match must be (difflib's ratio)
-             none:str|None=None # what to say when nothing is that close (default: the first `n` options)
-            )->str:
-    "The options closest to `name`, comma-separated (used by the 'unknown model' messages; torch-free)."
-    hits = difflib.get_close_matches(name, options, n=n, cutoff=cutoff)
-    return ', '.join(hits) if hits else (', '.join(options[:n]) if none is None else none)
 
 # %% ../nbs/03a_zoo.ipynb #a12fbb69
 _BOOL = {'True': True, 'False': False, 'true': True, 'false': False}
@@ -60,7 +52,7 @@ def find_backbone(name:str # a display name, e.g. 'MetaCLIP-ViT-B/16 (2.5B)'
     hit = cat[cat.name == name]
     if hit.empty: hit = cat[cat.name.map(name_key) == name_key(name)]
     if hit.empty:
-        raise Lr0fmError(f"unknown backbone {name!r}. Closest catalogue names: {_closest(name, list(cat.name), 5, cutoff=0.3, none='(none)')}. "
+        raise Lr0fmError(f"unknown backbone {name!r}. Closest catalogue names: {closest(name, list(cat.name), 5, cutoff=0.3, none='(none)')}. "
                          "`lr0fm_models` lists all 66.")
     return hit.iloc[0]
 
@@ -76,11 +68,6 @@ def _hf_cached(repo:str, filenames=('config.json', 'open_clip_config.json', 'ope
     if not _has('huggingface_hub'): return False
     from huggingface_hub import try_to_load_from_cache
     return any(isinstance(try_to_load_from_cache(repo.rstrip('/'), f), str) for f in filenames)
-
-def url_cache_path(url:str)->Path:
-    "Where a loader keeps a checkpoint downloaded from `url` (torch hub's checkpoint folder)."
-    home = os.environ.get('TORCH_HOME', os.path.join(os.environ.get('XDG_CACHE_HOME', os.path.expanduser('~/.cache')), 'torch'))
-    return Path(home) / 'hub' / 'checkpoints' / url.rsplit('/', 1)[-1]
 
 def _open_clip_cached(arch:str, tag:str)->bool:
     from open_clip import pretrained as P

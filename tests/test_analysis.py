@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd, pytest
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 from lr0fm.results import ResultStore
-from lr0fm.report import write_report
+from lr0fm.analysis import write_report
 
 RES = ['HR', '128', '64', '32', '16']
 

@@ -1,7 +1,7 @@
 """Hostile and damaged checkpoint files: no checkpoint reader runs code from a file, and every damaged file is one line.
 
 The readers (prose in nbs/03_models "Reading checkpoint files safely", 03b_hf_models, 10_lrtk0, 11_train): open_clip
-checkpoints (`lr0fm.models.load_model(..., checkpoint=)`), the BLIP / ALBEF / M2-Encoder files (`lr0fm.hf_models.read_state_dict`),
+checkpoints (`lr0fm.registry.load_model(..., checkpoint=)`), the BLIP / ALBEF / M2-Encoder files (`lr0fm.hf_models.read_state_dict`),
 tokens checkpoints (`lr0fm.lrtk0.load_tokens`) and the trainer's resume state (`lr0fm.train.restore_train_state`).
 (a) pickle payloads that would create a marker file are refused by each reader, and through `lr0fm_eval`;
 (b) checkpoints holding the allow-listed types (numpy scalars beside the weights, OrderedDict, plain configs, optimizer
@@ -37,7 +37,7 @@ def _payloads(marker: Path) -> dict:
 
 @pytest.fixture(scope='module')
 def mini():
-    from lr0fm.models import load_model
+    from lr0fm.registry import load_model
     return load_model('lr0fm-mini-s')
 
 
@@ -72,7 +72,7 @@ def _resume_parts(mini):
 
 def _readers(mini):
     "name -> a function that reads one checkpoint file the way lr0fm does."
-    from lr0fm.models import load_model
+    from lr0fm.registry import load_model
     from lr0fm.hf_models import read_state_dict
     from lr0fm.lrtk0 import load_tokens
     from lr0fm.train import restore_train_state
@@ -120,7 +120,7 @@ def test_payloads_refused_by_every_reader(tmp_path, mini):
 def test_torchscript_payload_refused(tmp_path, files, mini):
     "A TorchScript archive whose data.pkl was swapped for a payload: refused, its code/ never compiled."
     marker = tmp_path / MARKER
-    from lr0fm.models import load_model
+    from lr0fm.registry import load_model
     for refused, obj in _payloads(marker).items():
         f = tmp_path / f'ts-{refused}.pt'
         with zipfile.ZipFile(files / 'mini_ts.pt') as z, zipfile.ZipFile(f, 'w') as o:
@@ -149,7 +149,8 @@ def test_cli_refuses_payload(tmp_path, model):
 
 def test_allowed_checkpoints_load(files, mini):
     "Weights beside numpy scalars, an OrderedDict and a plain config load, in every format, with the same features."
-    from lr0fm.models import load_model, read_checkpoint, read_state_dict
+    from lr0fm.models import read_checkpoint, read_state_dict
+    from lr0fm.registry import load_model
     x = torch.randn(2, 3, 224, 224)
     want = mini.encode_image(x)
     for f in ('mini.safetensors', 'mini.pt', 'mini_train.ckpt', 'mini_ts.pt'):

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from lr0fm.core import Lr0fmError
-from lr0fm.data import image_folder, get_dataset, csv_dataset
+from lr0fm.data import image_folder, csv_dataset
+from lr0fm.registry import get_dataset
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 BIN = Path(sys.executable).parent

@@ -6,7 +6,7 @@ import pytest, torch
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
 
-from lr0fm.models import load_model
+from lr0fm.registry import load_model
 from lr0fm.lrtk0 import load_tokens
 from lr0fm.train import train_tokens, ProceduralSource
 from lr0fm.zeroshot import evaluate, _autocast

@@ -1,7 +1,7 @@
 """LR-TK0 on the embedded TOY model (seeded): a short training run must raise 16 px top-1 on the colour x texture demo set
 clearly while HR stays within 2 points. About two minutes on 2 CPU cores; the full table is in nbs/13_lrtk0_demo.ipynb."""
 import torch
-from lr0fm.models import load_model
+from lr0fm.registry import load_model
 from lr0fm.train import train_tokens, ProceduralSource
 from lr0fm.zeroshot import evaluate
 from lr0fm.synthetic import procedural_dataset

@@ -3,7 +3,8 @@ every demo set; colour survives 16 px, texture does not, and colour x texture lo
 import os
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import pytest
-from lr0fm.models import load_model, mini_names
+from lr0fm.models import mini_names
+from lr0fm.registry import load_model
 from lr0fm.synthetic import procedural_dataset, DEMO_SETS
 from lr0fm.zeroshot import evaluate
 

@@ -63,7 +63,8 @@ def authors_view(path, pipeline, size, norm, n):
 @pytest.fixture(scope='module')
 def photos(tmp_path_factory):
     "60 real photos (the 23 grayscale ones included) and non-RGB versions of four of them, as one dataset."
-    from lr0fm.data import get_dataset, ZeroShotDataset
+    from lr0fm.data import ZeroShotDataset
+    from lr0fm.registry import get_dataset
     ds = get_dataset('imagenet-sample', ROOT)
     modes = [Image.open(ds.items[i][0]).mode for i in range(len(ds))]
     gray = [i for i, m in enumerate(modes) if m != 'RGB']

@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np, pytest
 from PIL import Image
 from lr0fm.core import shared_data_path
-from lr0fm.data import get_dataset
+from lr0fm.registry import get_dataset
 
 ROOT = shared_data_path('imagenet-sample')
 pytestmark = pytest.mark.skipif(ROOT is None, reason='imagenet-sample is absent (../shared/data or $LR0FM_SHARED_DATA)')
@@ -30,7 +30,7 @@ def test_decode_every_photo():
 def test_evaluate_real_photos(tmp_path):
     import open_clip
     from open_clip.zero_shot_metadata import IMAGENET_CLASSNAMES, SIMPLE_IMAGENET_TEMPLATES
-    from lr0fm.models import load_model
+    from lr0fm.registry import load_model
     from lr0fm.cli import eval_cell
     from lr0fm.results import ResultStore
     b = load_model('ViT-B-32', seed=0)

@@ -107,7 +107,7 @@ def test_old_format_store_is_read_and_migrated(tmp_path):
 
 
 def test_both_protocols_reported(tmp_path):
-    from lr0fm.report import write_report
+    from lr0fm.analysis import write_report
     st = _toy_store(tmp_path, 'model')
     _toy_store(tmp_path, 'paper')
     r = st.results()
