@@ -41,6 +41,7 @@ def eval_cell(bundle, # a loaded `ModelBundle`
     from lr0fm.zeroshot import evaluate
     res = eval_views(resolutions)
     ident = cell_ident(bundle, ds, protocol, limit, resize_backend)
+    if sr: _same_sr(store, ident, res, sr)
     todo = store.missing(*ident.values(), res, with_features=save_features)
     if not todo:
         log(f'{bundle.name} / {ds.name}: all {len(res)} resolutions already in {store.root}, skipped'); return []
@@ -60,6 +61,19 @@ def _with_sr(rows:list[dict], sr:dict|None)->list[dict]:
         used = [s.value for s in View.parse(row['resolution']).steps if s.kind == 'sr']
         if used: row['sr_models'] = json.dumps({n: sr[n].describe() for n in used}, sort_keys=True)
     return rows
+
+def _same_sr(store:ResultStore, ident:dict, res:list, sr:dict):
+    "Refuse to resume an SR view that the store holds from another file under the same name: the label names the model, the row says which weights."
+    import json
+    if not store.holds_results(): return
+    r = store.results()
+    if 'sr_models' not in r: return
+    r = r[(r[list(ident)] == pd.Series(ident)).all(axis=1) & r['sr_models'].notna() & r['resolution'].isin([str(v) for v in res])]
+    for view, made in zip(r['resolution'], r['sr_models']):
+        for n, d in json.loads(made).items():
+            if n in sr and d.get('sha256') != sr[n].sha256:
+                raise Lr0fmError(f"{store.root} holds view {view} made with sr:{n} = {d.get('file')} (another file than the one given now); "
+                                 f'give these weights another name, or use another --out')
 
 def _log_rows(log, bundle, ds, summary, n_skipped, how):
     accs = '  '.join(f"{s['resolution']}: {100 * s['top1']:.1f}" for s in summary)

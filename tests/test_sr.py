@@ -253,5 +253,9 @@ def test_sr_views_end_to_end_through_lr0fm_eval(d, tmp_path):
     assert q.returncode == 0, q.stderr
     plain = pd.read_csv(tmp_path / 'plain' / 'results.csv').set_index('resolution')
     assert (plain.loc[['HR', '16'], 'top1'] == r.loc[['HR', '16'], 'top1']).all()
+    same = run('--resolutions', 'HR', '16', '16+sr:esrgan', '--out', str(tmp_path / 'sr'), *sr)  # resuming: nothing to do
+    assert same.returncode == 0 and 'already in' in same.stdout, same.stderr
+    other = run('--resolutions', 'HR', '16+sr:esrgan', '--out', str(tmp_path / 'sr'), '--sr', f'esrgan={d / "compact_x2.safetensors"}')
+    assert other.returncode == 2 and 'made with sr:esrgan = esrgan_x4.safetensors' in other.stderr, other.stderr  # other weights, same name
     e = run('--resolutions', 'HR', '16+sr:hat', '--out', str(tmp_path / 'none'))
     assert e.returncode == 2 and e.stderr.count('\n') == 1 and 'pass --sr hat=PATH' in e.stderr, e.stderr
