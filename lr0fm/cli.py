@@ -58,17 +58,17 @@ def _with_sr(rows:list[dict], sr:dict|None)->list[dict]:
     "Rows of views with `sr:NAME` steps record which SR models made them (architecture, scale, file and its SHA-256), as JSON."
     import json
     for row in rows:
-        used = [s.value for s in View.parse(row['resolution']).steps if s.kind == 'sr']
+        used = View.parse(row['resolution']).sr_names
         if used: row['sr_models'] = json.dumps({n: sr[n].describe() for n in used}, sort_keys=True)
     return rows
 
 def _same_sr(store:ResultStore, ident:dict, res:list, sr:dict):
     "Refuse to resume an SR view that the store holds from another file under the same name: the label names the model, the row says which weights."
     import json
-    if not store.holds_results(): return
-    r = store.results()
+    from lr0fm.results import cell_id
+    r = store._winners(cell_id(ident))  # this cell's shards only, not the whole store
     if 'sr_models' not in r: return
-    r = r[(r[list(ident)] == pd.Series(ident)).all(axis=1) & r['sr_models'].notna() & r['resolution'].isin([str(v) for v in res])]
+    r = r[r['sr_models'].notna() & r['resolution'].isin([str(v) for v in res])]
     for view, made in zip(r['resolution'], r['sr_models']):
         for n, d in json.loads(made).items():
             if n in sr and d.get('sha256') != sr[n].sha256:

@@ -219,6 +219,7 @@ def plot_mistake_examples(predictions:pd.DataFrame, # one model and dataset (fil
     import matplotlib.pyplot as plt
     from PIL import Image
     from lr0fm.data import load_image
+    from dataclasses import replace
     from lr0fm.views import View
     from lr0fm.metrics import res_order
     p = predictions.assign(resolution=predictions['resolution'].astype(str))
@@ -243,7 +244,7 @@ def plot_mistake_examples(predictions:pd.DataFrame, # one model and dataset (fil
             ax = axes[r, c]; ax.axis('off')
             row = p[(p['image_id'] == iid) & (p['resolution'] == rl)]
             v = View.parse(rl)  # a view with an SR step is shown without it (the SR models are not at hand here)
-            shown = View(v.res, v.kernel, v.antialias, v.library, tuple(s for s in v.steps if s.kind != 'sr')).apply(img, v.seed_for(iid))
+            shown = replace(v, steps=tuple(s for s in v.steps if s.kind != 'sr')).apply(img, v.seed_for(iid))
             view = img if rl == 'HR' else shown.resize((128, 128), Image.NEAREST)
             ax.imshow(view)
             if len(row) == 0: ax.set_title('–', fontsize=7); continue

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import re
 from functools import lru_cache
+from dataclasses import replace
 import numpy as np, pandas as pd
 from .core import Lr0fmError, assets_path
 from .views import View, view_key
@@ -294,7 +295,7 @@ def severity_table(table:pd.DataFrame, # tidy accuracy table (percent) with degr
         rob = _robustness(t, lab, alpha)
         g, G, acc = wide(rob, 'gamma'), wide(rob, 'Gamma'), _acc(t, lab)
         s, w = sar(g) * 100, war(G, weights) * 100 if weights else pd.Series(np.nan, index=g.index)
-        start = str(View(v.res, v.kernel, v.antialias, v.library, v.steps[:-1]))
+        start = str(replace(v, steps=v.steps[:-1]))
         rows += [dict(model=m, family=v.family, start=start, severity=v.severity, view=lab, ACC=acc[m], SAR=s[m], WAR=w[m]) for m in g.index]
     cols = ['model', 'family', 'start', 'severity', 'view', 'ACC', 'SAR', 'WAR']
     if not rows: return pd.DataFrame(columns=cols)

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 import torch
 from .core import Lr0fmError
+from .views import SR_NAME  # the one rule for SR model names (views parse sr:NAME with it)
 
 # %% auto #0
 __all__ = ['read_state_dict', 'load_sr', 'SRModel', 'parse_sr_specs', 'load_sr_models', 'super_resolve']
@@ -187,8 +188,6 @@ class SRModel:
                 'params': self.params, 'file': self.file.name, 'sha256': self.sha256}
 
 # %% ../nbs/02b_sr.ipynb #9a77435f
-_NAME = re.compile(r'[A-Za-z0-9_.-]+')
-
 def parse_sr_specs(specs # 'NAME=PATH' values (a list, or one string); None for none
                   )->dict:
     "`{name: Path}` from command-line values such as 'esrgan=/path/RealESRGAN_x4plus.pth'."
@@ -198,7 +197,7 @@ def parse_sr_specs(specs # 'NAME=PATH' values (a list, or one string); None for 
     for s in specs:
         name, eq, path = str(s).strip().partition('=')
         name, path = name.strip(), path.strip()
-        if not eq or not path or not _NAME.fullmatch(name):
+        if not eq or not path or not SR_NAME.fullmatch(name):
             raise Lr0fmError(f'--sr {str(s).strip()!r} is not understood; use NAME=PATH, e.g. --sr esrgan=weights/RealESRGAN_x4plus.pth '
                              '(NAME of letters, digits, _ . -)')
         p = Path(path).expanduser()
@@ -212,7 +211,7 @@ def load_sr_models(specs, # `{name: path}`, or 'NAME=PATH' values as `parse_sr_s
     "`{name: SRModel}` for every SR model named in `specs`."
     if isinstance(specs, dict):
         for n in specs:
-            if not isinstance(n, str) or not _NAME.fullmatch(n): raise Lr0fmError(f'SR model name {n!r} is not usable in sr:NAME; use letters, digits, _ . -')
+            if not isinstance(n, str) or not SR_NAME.fullmatch(n): raise Lr0fmError(f'SR model name {n!r} is not usable in sr:NAME; use letters, digits, _ . -')
     else: specs = parse_sr_specs(specs)
     return {n: load_sr(p, device, name=n) for n, p in specs.items()}
 

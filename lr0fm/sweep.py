@@ -86,7 +86,7 @@ class SweepSpec:
 
     def check(self)->'SweepSpec':
         "Validate and normalise; raises one clear line for each kind of mistake."
-        from lr0fm.views import eval_views
+        from lr0fm.views import View, eval_views
         if not self.backbones: raise Lr0fmError('the sweep has no backbones; give --backbones or --families (or a spec file)')
         if not self.datasets: raise Lr0fmError('the sweep has no datasets; give --datasets (paper: the 16 datasets of the paper)')
         if not self.out: raise Lr0fmError('the sweep needs --out, the run folder its jobs share')
@@ -99,7 +99,7 @@ class SweepSpec:
         if dup: raise Lr0fmError(f'backbones repeat ({dup[0]}); give each once')
         self.datasets = expand_datasets([str(d) for d in self.datasets])
         self.resolutions = eval_views(self.resolutions)
-        srv = [str(v) for v in self.resolutions if 'sr:' in str(v)]
+        srv = [str(v) for v in self.resolutions if isinstance(v, View) and v.sr_names]
         if srv: raise Lr0fmError(f'sweeps do not run super-resolution views yet ({srv[0]}); evaluate them with lr0fm_eval --sr NAME=PATH')
         check_bounds(batch_size=self.batch_size, workers=self.workers, limit=self.limit, per_class=self.per_class)
         self.out = str(Path(self.out).absolute())

@@ -5,7 +5,7 @@
 # %% ../nbs/02a_views.ipynb #c1cc0f83
 from __future__ import annotations
 import io, re, math, hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 from fastcore.basics import patch
@@ -14,9 +14,9 @@ from .data import to_rgb
 from .degrade import lr_size, res_label
 
 # %% auto #0
-__all__ = ['KERNELS', 'KERNEL_ALIASES', 'LIBRARIES', 'STEP_KINDS', 'NOISY', 'GRAMMAR', 'mean_abs_err', 'laplacian_var', 'jpeg',
-           'gaussian_blur', 'gaussian_noise', 'poisson_noise', 'pixelate', 'Step', 'View', 'view_seed', 'parse_views',
-           'view_key', 'sort_views', 'eval_views', 'canonical_label']
+__all__ = ['KERNELS', 'KERNEL_ALIASES', 'LIBRARIES', 'STEP_KINDS', 'NOISY', 'GRAMMAR', 'SR_NAME', 'mean_abs_err', 'laplacian_var',
+           'jpeg', 'gaussian_blur', 'gaussian_noise', 'poisson_noise', 'pixelate', 'Step', 'View', 'view_seed',
+           'parse_views', 'view_key', 'sort_views', 'eval_views', 'canonical_label']
 
 # %% ../nbs/02a_views.ipynb #5ca8f91e
 def _as_8bit(img:Image.Image)->Image.Image: return img if img.mode in ('L', 'RGB') else to_rgb(img)
@@ -109,7 +109,7 @@ STEP_KINDS = {
 NOISY = ('noise', 'poisson')
 GRAMMAR = ('a view is HR or N[@kernel[-noaa][-torch]] followed by +jpeg-qQ, +blur-sS, +noise-sS, +poisson-pP, +pixelate-kK'
            f" (kernels: {', '.join(KERNELS)}; e.g. 16, 32@bilinear, 32+jpeg-q30, blur-s2)")
-_SR_NAME = re.compile(r'[A-Za-z0-9_.-]+')
+SR_NAME = re.compile(r'[A-Za-z0-9_.-]+')  # what an sr:NAME step (and --sr NAME=PATH) may call a model
 
 def _fmt(v)->str:
     "A step parameter as written in labels: shortest exact decimal, no exponent, no trailing '.0'."
@@ -123,7 +123,7 @@ class Step:
     value:int|float|str
     def __post_init__(self):
         if self.kind == 'sr':
-            if not isinstance(self.value, str) or not _SR_NAME.fullmatch(self.value):
+            if not isinstance(self.value, str) or not SR_NAME.fullmatch(self.value):
                 raise Lr0fmError(f'sr:{self.value} needs a name of letters, digits, _ . or -')
             return
         if self.kind not in STEP_KINDS: raise Lr0fmError(f'unknown step kind {self.kind!r}; use one of {", ".join(STEP_KINDS)} or sr')
@@ -223,7 +223,10 @@ def parse(cls:View, s)->View:
 def resolution(self:View)->int|None: "The target resolution in pixels; None for views at the HR size."; return self.res
 
 @patch(as_prop=True)
-def base(self:View)->View: "The view's down-sampling alone, without its steps."; return View(self.res, self.kernel, self.antialias, self.library)
+def base(self:View)->View: "The view's down-sampling alone, without its steps."; return replace(self, steps=())
+
+@patch(as_prop=True)
+def sr_names(self:View)->list: "The SR models this view's `sr:NAME` steps name, in order."; return [s.value for s in self.steps if s.kind == 'sr']
 
 @patch(as_prop=True)
 def plain(self:View)->bool:
@@ -274,7 +277,7 @@ def resize(self:View, img:Image.Image, resize_mode:str='shortest')->Image.Image:
 @patch
 def check_sr(self:View, sr:dict|None=None):
     "One clear line when an `sr:NAME` step of this view has no model in `sr`."
-    lack = [s.value for s in self.steps if s.kind == 'sr' and s.value not in (sr or {})]
+    lack = [n for n in self.sr_names if n not in (sr or {})]
     if lack: raise Lr0fmError(f"view '{self}': no super-resolution model is named {lack[0]!r}; pass --sr {lack[0]}=PATH "
                               f"(an SR checkpoint, with the lr0fm[sr] extra){'; known: ' + ', '.join(sr) if sr else ''}")
 
