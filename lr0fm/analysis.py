@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 from fastcore.script import call_parse, store_true
 from .core import Lr0fmError, assets_path, atomic_write, run_command, utc_now, check_bounds, dashed_options
 from .metrics import (ALPHA, Gamma, dataset_table, display_name, model_label, order_datasets, rank_correlation, res_order, robustness, robustness_table,
-                           validate, common_grid, wide, severity_table, tidy_from_store)
+                           validate, common_grid, wide, severity_table, tidy_from_store, as_resolution)
 from .views import STEP_KINDS
 from .published import name_key
 from .weights import load_weights, published_weights
@@ -261,7 +261,7 @@ def correctness(predictions:pd.DataFrame, # `ResultStore.predictions()`
                )->pd.DataFrame:
     "Top-1 correctness per (model, dataset, resolution, image_id), models labelled as in the tidy table."
     if predictions is None or predictions.empty: raise Lr0fmError('no per-image predictions; run lr0fm_eval (it stores predictions.parquet)')
-    p = predictions.copy()
+    p = as_resolution(predictions).copy()
     toy = {}
     if results is not None and 'toy' in results:
         toy = {(str(m), str(q)): str(y) for m, q, y in zip(results['model'], results['pretrained'], results['toy'])}

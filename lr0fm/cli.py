@@ -58,7 +58,7 @@ def _with_sr(rows:list[dict], sr:dict|None)->list[dict]:
     "Rows of views with `sr:NAME` steps record which SR models made them (architecture, scale, file and its SHA-256), as JSON."
     import json
     for row in rows:
-        used = View.parse(row['resolution']).sr_names
+        used = View.parse(row['view']).sr_names
         if used: row['sr_models'] = json.dumps({n: sr[n].describe() for n in used}, sort_keys=True)
     return rows
 
@@ -68,15 +68,15 @@ def _same_sr(store:ResultStore, ident:dict, res:list, sr:dict):
     from lr0fm.results import cell_id
     r = store._winners(cell_id(ident))  # this cell's shards only, not the whole store
     if 'sr_models' not in r: return
-    r = r[r['sr_models'].notna() & r['resolution'].isin([str(v) for v in res])]
-    for view, made in zip(r['resolution'], r['sr_models']):
+    r = r[r['sr_models'].notna() & r['view'].isin([str(v) for v in res])]
+    for view, made in zip(r['view'], r['sr_models']):
         for n, d in json.loads(made).items():
             if n in sr and d.get('sha256') != sr[n].sha256:
                 raise Lr0fmError(f"{store.root} holds view {view} made with sr:{n} = {d.get('file')} (another file than the one given now); "
                                  f'give these weights another name, or use another --out')
 
 def _log_rows(log, bundle, ds, summary, n_skipped, how):
-    accs = '  '.join(f"{s['resolution']}: {100 * s['top1']:.1f}" for s in summary)
+    accs = '  '.join(f"{s['view']}: {100 * s['top1']:.1f}" for s in summary)
     log(f'{bundle.name} / {ds.name}: top-1 % {accs}  ({summary[0]["n_images"]} images, {n_skipped} skipped, {how})')
 
 # %% ../nbs/20_cli.ipynb #9f2cece1

@@ -13,11 +13,10 @@ from .models import ModelBundle, _tokenizer_folder, _weights_id, _weights_tag, r
 
 # %% auto #0
 __all__ = ['OPENAI_MEAN', 'OPENAI_STD', 'BLIP_SIZES', 'ALBEF_BASE', 'M2_HEADS', 'M2_CONFIGS', 'need_transformers',
-           'from_pretrained_on', 'HFTextTokenizer', 'load_tokenizer', 'tiny_wordpiece_tokenizer', 'squash_preprocess',
-           'crop_preprocess', 'load_checked', 'remote_code_files', 'warn_running_code', 'BlipITC', 'blip_config',
-           'blip_original_to_hf', 'resample_pos_embed', 'load_blip', 'tiny_blip_config', 'ALBEFContrastive',
-           'albef_state_dict', 'load_albef', 'tiny_albef_config', 'RemoteCLIP', 'load_eva_clip_hf', 'M2Encoder',
-           'm2_state_dict', 'load_m2_encoder', 'tiny_m2_config', 'load_catalogue_row']
+           'from_pretrained_on', 'HFTextTokenizer', 'load_tokenizer', 'squash_preprocess', 'crop_preprocess',
+           'load_checked', 'remote_code_files', 'warn_running_code', 'BlipITC', 'blip_config', 'blip_original_to_hf',
+           'resample_pos_embed', 'load_blip', 'ALBEFContrastive', 'albef_state_dict', 'load_albef', 'RemoteCLIP',
+           'load_eva_clip_hf', 'M2Encoder', 'm2_state_dict', 'load_m2_encoder', 'load_catalogue_row']
 
 # %% ../nbs/03b_hf_models.ipynb #ca526b3e
 OPENAI_MEAN, OPENAI_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
@@ -56,17 +55,6 @@ def load_tokenizer(folder:str|Path|None, # a local tokenizer folder, or None for
     except Exception as e:
         raise Lr0fmError(f'could not load the {what} tokenizer from {src} ({type(e).__name__}). Without network access save '
                          f'{hub_id!r} elsewhere (AutoTokenizer.from_pretrained(...).save_pretrained(DIR)) and pass tokenizer=DIR.') from None
-
-# %% ../nbs/03b_hf_models.ipynb #1fb31156
-def tiny_wordpiece_tokenizer(folder:str|Path, # where to save it
-                             words:list[str]): # the vocabulary besides the special tokens
-    "Save a small BERT WordPiece tokenizer to `folder` (for tests without the hub)."
-    from transformers import BertTokenizerFast
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] + sorted({w.lower() for w in words})
-    (folder / 'vocab.txt').write_text('\n'.join(vocab) + '\n')
-    BertTokenizerFast(vocab_file=str(folder / 'vocab.txt')).save_pretrained(str(folder))
-    return folder
 
 # %% ../nbs/03b_hf_models.ipynb #9d1f5aed
 def squash_preprocess(size:int, mean=OPENAI_MEAN, std=OPENAI_STD):
@@ -219,14 +207,6 @@ def load_blip(arch:str|dict='BLIP-ViT-B-16', # 'BLIP-ViT-B-16', 'BLIP-ViT-L-16',
     return ModelBundle(model, squash_preprocess(size), HFTextTokenizer(tok), 
                        _meta(model, name or label, _weights_tag(checkpoint, src, seed), family, size, 'squash', _weights_id(checkpoint, src, seed)))
 
-# %% ../nbs/03b_hf_models.ipynb #d5316f6a
-def tiny_blip_config()->dict:
-    "A BlipConfig dict of the real class, shrunk to run in milliseconds on CPU (tests)."
-    return dict(vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=32, patch_size=8),
-                text_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, vocab_size=64,
-                                 encoder_hidden_size=32, max_position_embeddings=40, bos_token_id=2, sep_token_id=3, pad_token_id=0),
-                image_text_hidden_size=16)
-
 # %% ../nbs/03b_hf_models.ipynb #867b7735
 ALBEF_BASE = dict(image_size=384, patch_size=16, vision_width=768, vision_depth=12, vision_heads=12, embed_dim=256,
                   text=dict(vocab_size=30522, hidden_size=768, num_hidden_layers=6, num_attention_heads=12, intermediate_size=3072))
@@ -307,12 +287,6 @@ def _download(url:str, what:str)->Path:
     except Exception as e:
         raise Lr0fmError(f'{what}: could not download {url} ({type(e).__name__}); download it elsewhere and pass checkpoint=FILE') from None
     return p
-
-# %% ../nbs/03b_hf_models.ipynb #31ab434a
-def tiny_albef_config()->dict:
-    "`ALBEFContrastive` arguments of the real class, shrunk for CPU tests."
-    return dict(image_size=32, patch_size=8, vision_width=32, vision_depth=2, vision_heads=2, embed_dim=16,
-                text=dict(vocab_size=64, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=40))
 
 # %% ../nbs/03b_hf_models.ipynb #d70197b1
 class RemoteCLIP(nn.Module):
@@ -488,11 +462,6 @@ def load_m2_encoder(checkpoint:str|Path|None=None, # the published checkpoint fi
     return ModelBundle(model, squash_preprocess(size, (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)), HFTextTokenizer(tok, max_length=max_length),
                        _meta(model, name, _weights_tag(checkpoint, None, seed), family, size, 'squash',  # weights: the checkpoint or the seed
                              _weights_id(checkpoint, None, seed), mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)))
-
-# %% ../nbs/03b_hf_models.ipynb #6fdfc24e
-def tiny_m2_config()->dict:
-    "`M2Encoder` arguments shrunk for CPU tests."
-    return dict(width=32, layers=2, vl_layers=1, heads=2, vocab_size=64, image_size=32, patch_size=16, embed_dim=16, max_text_positions=64)
 
 # %% ../nbs/03b_hf_models.ipynb #25b21eb8
 def load_catalogue_row(row, # a row of `lr0fm.zoo.catalogue()`

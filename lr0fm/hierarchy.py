@@ -156,7 +156,8 @@ def mistake_severity(predictions:pd.DataFrame, # image_id, label, resolution, pr
                      seed:int=0 # seed of the chance baseline's random classes
                     )->pd.DataFrame:
     "Per model, dataset and resolution: mistakes, their mean LCA height and Wu-Palmer similarity, hierarchical distance@5, chance and the HR values."
-    from lr0fm.metrics import res_order
+    from lr0fm.metrics import res_order, as_resolution
+    predictions = as_resolution(predictions)  # a store's `view` column
     need = ['label', 'resolution'] + [f'pred_{k}' for k in range(1, 6)]
     miss = [c for c in need if c not in predictions]
     if miss: raise Lr0fmError(f'predictions need the columns {need}; {miss} are missing (read them with ResultStore(folder).predictions())')
@@ -199,8 +200,9 @@ def _class_names(dataset:str|None, n:int)->list[str]:
 def pick_examples(predictions:pd.DataFrame, # one model and dataset: image_id, label, resolution, pred_1
                   n:int=4, seed:int=0)->list:
     "Image ids worth showing: right at HR and wrong at the lowest resolution first, then any wrong somewhere; seeded."
-    from lr0fm.metrics import res_order
-    p = predictions.assign(resolution=predictions['resolution'].astype(str), ok=lambda d: d['pred_1'] == d['label'])
+    from lr0fm.metrics import res_order, as_resolution
+    p = as_resolution(predictions)
+    p = p.assign(resolution=p['resolution'].astype(str), ok=lambda d: d['pred_1'] == d['label'])
     ok = p.pivot_table(index='image_id', columns='resolution', values='ok', aggfunc='first')
     res = res_order(ok.columns)
     first = ok[(ok.get('HR', True) == True) & (ok[res[-1]] == False)].index.tolist()
@@ -221,8 +223,9 @@ def plot_mistake_examples(predictions:pd.DataFrame, # one model and dataset (fil
     from lr0fm.data import load_image
     from dataclasses import replace
     from lr0fm.views import View
-    from lr0fm.metrics import res_order
-    p = predictions.assign(resolution=predictions['resolution'].astype(str))
+    from lr0fm.metrics import res_order, as_resolution
+    p = as_resolution(predictions)
+    p = p.assign(resolution=p['resolution'].astype(str))
     if len(p) == 0: raise Lr0fmError('no predictions to show')
     for c in ('model', 'dataset'):
         if c in p and p[c].nunique() > 1: raise Lr0fmError(f'plot_mistake_examples shows one {c} at a time; filter the predictions (found {sorted(p[c].unique())[:4]})')

@@ -13,9 +13,9 @@ from .views import View, view_key
 
 # %% auto #0
 __all__ = ['ALPHA', 'RESOLUTIONS', 'dataset_table', 'canonical_dataset', 'display_name', 'order_datasets', 'norm_resolution',
-           'res_key', 'res_order', 'validate', 'model_label', 'tidy_from_store', 'gamma', 'accuracy_gap', 'Gamma',
-           'robustness', 'wide', 'sar', 'war', 'acc', 'robustness_table', 'rank_correlation', 'severity_table',
-           'common_grid']
+           'res_key', 'res_order', 'as_resolution', 'validate', 'model_label', 'tidy_from_store', 'gamma',
+           'accuracy_gap', 'Gamma', 'robustness', 'wide', 'sar', 'war', 'acc', 'robustness_table', 'rank_correlation',
+           'severity_table', 'common_grid']
 
 # %% ../nbs/05a_metrics.ipynb #fb0eee78
 ALPHA = 200.0  # the paper's rate alpha in Gamma = gamma * (1 - exp(-alpha * eps^2))
@@ -90,14 +90,19 @@ def res_order(labels)->list[str]:
 
 def _cell(r)->str: return f"model {r['model']!r}, dataset {r['dataset']!r}, resolution {r['resolution']!r}"
 
+def as_resolution(table:pd.DataFrame)->pd.DataFrame:
+    "The table with its view column under the name accuracy tables give it, `resolution` (a result store calls it `view`)."
+    return table.rename(columns={'view': 'resolution'}) if 'view' in table and 'resolution' not in table else table
+
 # %% ../nbs/05a_metrics.ipynb #42f761b6
 def validate(table:pd.DataFrame, # tidy rows: model, dataset, resolution, top1 (percent) [, top5, n_classes, family, toy, source]
              complete:bool=True # require every model x dataset x resolution cell of the table
             )->pd.DataFrame:
     "Check a tidy accuracy table and return a clean copy; errors name the offending cell."
     if not isinstance(table, pd.DataFrame) or table.empty: raise Lr0fmError('the accuracy table is empty; evaluate some models first')
+    table = as_resolution(table)
     miss = [c for c in ('model', 'dataset', 'resolution', 'top1') if c not in table]
-    if miss: raise Lr0fmError(f'the accuracy table lacks the column(s) {miss}; it needs model, dataset, resolution and top1 (percent)')
+    if miss: raise Lr0fmError(f'the accuracy table lacks the column(s) {miss}; it needs model, dataset, resolution (or view) and top1 (percent)')
     t = table.copy().reset_index(drop=True)
     t['model'] = t['model'].astype(str)
     rmap = {r: norm_resolution(r) for r in t['resolution'].unique()}  # each distinct label once
@@ -161,7 +166,7 @@ def tidy_from_store(results:pd.DataFrame # rows of `ResultStore.results()` (accu
                    )->pd.DataFrame:
     "Tidy accuracy table (percent) from result-store rows; toy models keep a '[toy]' label."
     if results is None or results.empty: raise Lr0fmError('the result store has no rows; run lr0fm_eval (or lr0fm_demo) first')
-    r = results.copy()
+    r = as_resolution(results).copy()  # the store's `view` is the tidy table's `resolution`
     toy = r['toy'].astype(str).eq('True') if 'toy' in r else pd.Series(False, index=r.index)
     out = pd.DataFrame({'model': [model_label(x) for _, x in r.iterrows()], 'dataset': r['dataset'].astype(str),
                         'resolution': r['resolution'].astype(str), 'top1': pd.to_numeric(r['top1']) * 100})

@@ -16,19 +16,24 @@ __all__ = ['KEY_COLUMNS', 'CELL_COLUMNS', 'RESULT_COLUMNS', 'PRED_COLUMNS', 'STO
            'ResultStore', 'cell_rows', 'lr0fm_store']
 
 # %% ../nbs/05_results.ipynb #ef0c4746
-KEY_COLUMNS = ['model', 'pretrained', 'dataset', 'split', 'protocol', 'resolution']
-CELL_COLUMNS = KEY_COLUMNS[:5]  # a cell: one evaluation of a model on a dataset, at any set of resolutions
+KEY_COLUMNS = ['model', 'pretrained', 'dataset', 'split', 'protocol', 'view']
+CELL_COLUMNS = KEY_COLUMNS[:5]  # a cell: one evaluation of a model on a dataset, at any set of views
 RESULT_COLUMNS = KEY_COLUMNS + ['n_images', 'n_classes', 'top1', 'top5', 'n_skipped', 'toy', 'lr0fm_version', 'date']
-PRED_COLUMNS = ['image_id', 'label', 'resolution'] + [f'pred_{i}' for i in range(1, 6)]
-STORE_FORMAT = 2
+PRED_COLUMNS = ['image_id', 'label', 'view'] + [f'pred_{i}' for i in range(1, 6)]
+STORE_FORMAT = 3  # 3: the key column is `view`; 2 (still read): it was `resolution`
+
+def _view_key(x):
+    "Rows (a dict) or a table with the view under `view`: format-2 stores and older callers name it `resolution`."
+    if 'resolution' not in x or 'view' in x: return x
+    return {('view' if k == 'resolution' else k): v for k, v in x.items()} if isinstance(x, dict) else x.rename(columns={'resolution': 'view'})
 
 def _version()->str:
     from lr0fm import __version__
     return __version__
 
 def _norm(df:pd.DataFrame)->pd.DataFrame:
-    "Key columns as strings (a CSV round trip reads resolution 16 as a number)."
-    df = df.copy()
+    "Key columns as strings (a CSV round trip reads the view 16 as a number); a format-2 `resolution` column becomes `view`."
+    df = _view_key(df).copy()
     for c in KEY_COLUMNS:
         if c in df: df[c] = df[c].astype(str)
     return df
@@ -82,7 +87,8 @@ def _later_name(cell_dir:Path)->str:
 
 def _write_shard(cell_dir:Path, # shards/<cell>
                  rows:list[dict], predictions:pd.DataFrame|None, skipped:list[dict], name:str|None=None,
-                 features:dict|None=None # image_ids and views (label -> (N, D) float16 tensor), from `EvalResult`
+                 features:dict|None=None, # image_ids and views (label -> (N, D) float16 tensor), from `EvalResult`
+                 fmt:int=STORE_FORMAT # 2: name the predictions' view column `resolution`, as lr0fm before views did (tests of old stores)
                 )->Path:
     "Write one shard atomically: a temporary folder, renamed into `cell_dir` when complete."
     import pyarrow as pa, pyarrow.parquet as pq
@@ -94,7 +100,8 @@ def _write_shard(cell_dir:Path, # shards/<cell>
         pred_sha = None
         if predictions is not None and len(predictions):
             sink = pa.BufferOutputStream()
-            pq.write_table(pa.Table.from_pandas(predictions[PRED_COLUMNS], preserve_index=False), sink)
+            cols = PRED_COLUMNS if fmt >= 3 else [{'view': 'resolution'}.get(c, c) for c in PRED_COLUMNS]
+            pq.write_table(pa.Table.from_pandas(predictions[cols], preserve_index=False), sink)
             data = sink.getvalue().to_pybytes(); pred_sha = hashlib.sha256(data).hexdigest()
             _fsync_write(tmp / 'predictions.parquet', data)
         feat = {}
@@ -102,7 +109,7 @@ def _write_shard(cell_dir:Path, # shards/<cell>
             data = _features_bytes(features['image_ids'], features['views'])
             feat = dict(features_sha256=hashlib.sha256(data).hexdigest(), features_views=sorted(features['views']))
             _fsync_write(tmp / 'features.safetensors', data)
-        doc = dict(format=STORE_FORMAT, written=utc_now(), host=socket.gethostname(), pid=os.getpid(), rows=rows, skipped=skipped,
+        doc = dict(format=fmt, written=utc_now(), host=socket.gethostname(), pid=os.getpid(), rows=rows, skipped=skipped,
                    predictions_sha256=pred_sha, **feat)
         doc['sha256'] = _doc_digest(doc)
         _fsync_write(tmp / 'rows.json', json.dumps(doc, default=str).encode())
@@ -121,10 +128,11 @@ def _num(x)->bool: return isinstance(x, (int, float)) and not isinstance(x, bool
 def _row_problem(r)->str|None:
     "What is wrong with a result row, or None: every key present, accuracies in [0, 1], counts positive."
     if not isinstance(r, dict): return 'not a mapping'
+    r = _view_key(r)
     gone = [c for c in KEY_COLUMNS + ['top1', 'top5'] if r.get(c) is None or str(r.get(c)) in ('', 'nan', 'None')]
     if gone: return f'no value for {gone} (cut short?)'
-    res = str(r['resolution'])
-    if canonical_label(res) != res: return f'resolution {res!r} is not HR, a pixel size or a canonical view label'
+    v = str(r['view'])
+    if canonical_label(v) != v: return f'view {v!r} is not HR, a pixel size or a canonical view label'
     for c in ('top1', 'top5'):
         if not _num(r[c]) or not 0 <= r[c] <= 1: return f'{c} = {r[c]!r} is not a fraction in [0, 1]'
     for c in ('n_images', 'n_classes'):
@@ -146,7 +154,7 @@ def _read_rows(shard:Path)->dict:
         if why: raise _damaged(p, f'row {i + 1}: {why}')
     if not all(isinstance(x, dict) and 'image_id' in x for x in doc.get('skipped', [])): raise _damaged(p, 'a skipped-image entry has no image_id')
     if doc.get('sha256') != _doc_digest(doc): raise _damaged(p, 'its checksum does not match its content')
-    return doc
+    return dict(doc, rows=[_view_key(r) for r in doc['rows']])  # after the checksum, which covers the rows as written
 
 # %% ../nbs/05_results.ipynb #e2795eab
 def _pid_alive(pid:int)->bool:
@@ -219,7 +227,7 @@ def snapshot(self:ResultStore)->tuple[pd.DataFrame, dict]:
 def _legacy_rows(self:ResultStore)->list[dict]:
     "The rows of an old single-file store, checked like a shard's."
     p, fix = self.results_path, 'restore it from a backup, or delete that line (its cell is then evaluated again)'
-    try: recs = _norm(pd.read_csv(p, dtype={'resolution': str})).to_dict('records')
+    try: recs = _norm(pd.read_csv(p, dtype={'view': str, 'resolution': str})).to_dict('records')
     except FileNotFoundError: return []
     except Exception as e: raise Lr0fmError(f'{p} cannot be read ({type(e).__name__}: {" ".join(str(e).split())[:120]}); move it away to start a fresh store') from None
     for i, r in enumerate(recs):
@@ -233,7 +241,7 @@ def _legacy_file(self:ResultStore, which:str # 'predictions' or 'skipped'
                 )->pd.DataFrame:
     "An old store's predictions.parquet or skipped.csv, checked."
     p = self.predictions_path if which == 'predictions' else self.skipped_path
-    need = KEY_COLUMNS + [c for c in PRED_COLUMNS if c != 'resolution'] if which == 'predictions' else CELL_COLUMNS + ['image_id']
+    need = KEY_COLUMNS + [c for c in PRED_COLUMNS if c != 'view'] if which == 'predictions' else CELL_COLUMNS + ['image_id']
     try: df = _norm(pd.read_parquet(p)) if which == 'predictions' else pd.read_csv(p, dtype=str)
     except Exception as e: raise Lr0fmError(f'{p} is damaged ({type(e).__name__}: {" ".join(str(e).split())[:100]}); restore it from a backup or move it away (its cells are then evaluated again)') from None
     gone = [c for c in need if c not in df]
@@ -244,15 +252,15 @@ def _legacy_file(self:ResultStore, which:str # 'predictions' or 'skipped'
 def _res_rank(r:str)->int: return -10**9 if r == 'HR' else -int(r) if r.isdigit() else 0
 
 def _sorted(df:pd.DataFrame)->pd.DataFrame:
-    "Rows in a reading order that does not depend on when they were written: by cell, then HR and falling resolution."
+    "Rows in a reading order that does not depend on when they were written: by cell, then HR and falling resolution (other views keep their order)."
     if df.empty: return df
-    k = df.assign(_r=df['resolution'].map(_res_rank))
+    k = df.assign(_r=df['view'].map(_res_rank))
     return df.loc[k.sort_values(CELL_COLUMNS + ['_r'], kind='stable').index].reset_index(drop=True)
 
 @patch
 def results(self:ResultStore, reading:tuple|None=None # a `snapshot()` to reuse
            )->pd.DataFrame:
-    "The tidy rows: one per (model, pretrained, dataset, split, protocol, resolution), latest shard winning."
+    "The tidy rows: one per (model, pretrained, dataset, split, protocol, view), latest shard winning."
     w = (reading or self.snapshot())[0]
     cols = [c for c in RESULT_COLUMNS if c in w] + [c for c in w if c not in RESULT_COLUMNS and c != '_shard']
     return _sorted(w)[cols]
@@ -266,9 +274,12 @@ def _read_preds(shard:Path, doc:dict # the shard's rows document (`_read_rows`)
     try: data = p.read_bytes()
     except FileNotFoundError: raise _damaged(p, 'the file is missing') from None
     if hashlib.sha256(data).hexdigest() != want: raise _damaged(p, 'its checksum does not match the one in rows.json')
-    try: df = pd.read_parquet(io.BytesIO(data), columns=PRED_COLUMNS)
+    try: df = _view_key(pd.read_parquet(io.BytesIO(data)))  # format 2 wrote `resolution`
     except Exception as e: raise _damaged(p, f'{type(e).__name__}: {" ".join(str(e).split())[:120]}') from None
-    bad = [c for c in PRED_COLUMNS if c not in ('image_id', 'resolution') and not pd.api.types.is_integer_dtype(df[c])]
+    gone = [c for c in PRED_COLUMNS if c not in df]
+    if gone: raise _damaged(p, f'no columns {gone}')
+    df = df[PRED_COLUMNS]
+    bad = [c for c in PRED_COLUMNS if c not in ('image_id', 'view') and not pd.api.types.is_integer_dtype(df[c])]
     if bad: raise _damaged(p, f'columns {bad} are not class indices')
     return df
 
@@ -277,7 +288,7 @@ def predictions(self:ResultStore, reading:tuple|None=None, # a `snapshot()` to r
                 **where)->pd.DataFrame:
     "Per-image predictions of the winning rows, optionally only where key columns equal the given values."
     w, docs = reading or self.snapshot()
-    for k, v in where.items():
+    for k, v in _view_key(where).items():
         if k not in KEY_COLUMNS: raise Lr0fmError(f'predictions can be filtered by {KEY_COLUMNS}, not {k!r}')
         w = w[w[k] == str(v)]
     parts = []
@@ -287,13 +298,13 @@ def predictions(self:ResultStore, reading:tuple|None=None, # a `snapshot()` to r
         parts.append(p.merge(legacy[KEY_COLUMNS], on=KEY_COLUMNS))
     for sh, g in w[w['_shard'] != ''].groupby('_shard', sort=True):
         p = _read_preds(Path(sh), docs[sh])
-        p = p[p['resolution'].astype(str).isin(set(g['resolution']))]
+        p = p[p['view'].astype(str).isin(set(g['view']))]
         ident = g.iloc[0]
         parts.append(p.assign(**{c: ident[c] for c in CELL_COLUMNS}))
-    cols = KEY_COLUMNS + [c for c in PRED_COLUMNS if c != 'resolution']
+    cols = KEY_COLUMNS + [c for c in PRED_COLUMNS if c != 'view']
     if not parts: return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
-    out['resolution'] = out['resolution'].astype(str)
+    out['view'] = out['view'].astype(str)
     return out[cols]
 
 @patch
@@ -329,12 +340,12 @@ def _read_features(shard:Path, doc:dict)->tuple[list, dict]:
 def features(self:ResultStore, model:str, pretrained:str, dataset:str, split:str, protocol:str, # the cell's identity
              reading:tuple|None=None # a `snapshot()` to reuse
             )->tuple[list, dict]:
-    "The saved image features of a cell's winning resolutions: (image ids, view label -> (N, D) float16), rows in the ids' order."
+    "The saved image features of a cell's winning views: (image ids, view label -> (N, D) float16), rows in the ids' order."
     w, docs = reading or self.snapshot()
     ident = dict(model=model, pretrained=str(pretrained), dataset=dataset, split=split, protocol=protocol)
     w = w[(w[CELL_COLUMNS] == pd.Series(ident)).all(axis=1)]
     if w.empty: raise Lr0fmError(f'{self.root} holds no results for {"/".join(ident.values())}')
-    lack = sorted(w.loc[[not docs.get(s, {}).get('features_sha256') for s in w['_shard']], 'resolution'], key=_res_rank)
+    lack = sorted(w.loc[[not docs.get(s, {}).get('features_sha256') for s in w['_shard']], 'view'], key=_res_rank)
     if lack: raise Lr0fmError(f'{self.root} has no saved features for {model} / {dataset} at {lack}: evaluate with --save-features')
     ids, out = None, {}
     for sh, g in w.groupby('_shard', sort=True):
@@ -342,23 +353,23 @@ def features(self:ResultStore, model:str, pretrained:str, dataset:str, split:str
         if ids is None: ids = sids
         order = None if sids == ids else [dict(zip(sids, range(len(sids)))).get(i) for i in ids]
         if order is not None and None in order: raise Lr0fmError(f'the shards of {model} / {dataset} saved features of different images; re-evaluate it with --save-features')
-        for r in g['resolution']: out[r] = views[r] if order is None else views[r][order]
+        for r in g['view']: out[r] = views[r] if order is None else views[r][order]
     return ids, {r: out[r] for r in sorted(out, key=_res_rank)}
 
 @patch
 def missing(self:ResultStore, model:str, pretrained:str, dataset:str, split:str, protocol:str, # the cell's identity
-            resolutions:list, # wanted resolutions, e.g. ['HR', 128, 16]
-            with_features:bool=False # count a stored resolution as missing when its shard kept no features
+            views:list, # wanted views, e.g. ['HR', 128, 16, '32+jpeg-q30'] (labels or `View`s)
+            with_features:bool=False # count a stored view as missing when its shard kept no features
            )->list:
-    "The wanted resolutions that are not stored yet for this (model, pretrained, dataset, split, protocol)."
+    "The wanted views that are not stored yet for this (model, pretrained, dataset, split, protocol)."
     ident = dict(model=model, pretrained=str(pretrained), dataset=dataset, split=split, protocol=protocol)
     cell = cell_id(ident); sh = self._shards(cell)
     w = self._winners(cell, sh)
     if with_features:
         keep = {str(p) for p, d in sh if d.get('features_sha256')}
         w = w[w['_shard'].isin(keep)]
-    done = set(w['resolution'])
-    return [x for x in resolutions if str(x) not in done]
+    done = set(w['view'])
+    return [x for x in views if str(x) not in done]
 
 # %% ../nbs/05_results.ipynb #c8e6f9bc
 def _by_cell(rows:pd.DataFrame, preds:pd.DataFrame|None, skip:pd.DataFrame|None):
@@ -376,7 +387,7 @@ def add(self:ResultStore, rows:list[dict], # tidy rows of one or more cells (KEY
         skipped:list[dict]|None=None, # dicts with model, pretrained, dataset, split, protocol, image_id, reason
         features:dict|None=None # one cell only: its `image_ids` and `views` (label -> (N, D) embeddings), kept beside its rows
        )->list[Path]:
-    "Store finished cells, one new shard each; later shards supersede earlier copies of the same (cell, resolution)."
+    "Store finished cells, one new shard each; later shards supersede earlier copies of the same (cell, view)."
     new = _norm(pd.DataFrame(rows))
     miss = [c for c in KEY_COLUMNS if c not in new]
     if miss: raise Lr0fmError(f'result rows lack the columns {miss}')
@@ -386,13 +397,13 @@ def add(self:ResultStore, rows:list[dict], # tidy rows of one or more cells (KEY
         if why: raise Lr0fmError(f'result row {i + 1} cannot be stored: {why}')
     preds = _norm(predictions) if predictions is not None and len(predictions) else None
     if preds is not None:
-        bad = [c for c in PRED_COLUMNS if c not in preds or (c not in ('image_id', 'resolution') and not pd.api.types.is_integer_dtype(preds[c]))]
+        bad = [c for c in PRED_COLUMNS if c not in preds or (c not in ('image_id', 'view') and not pd.api.types.is_integer_dtype(preds[c]))]
         if bad: raise Lr0fmError(f'predictions need the columns {PRED_COLUMNS}, with class indices (integers) in label and pred_*; check {bad}')
     self._init()
     skip = pd.DataFrame(skipped).astype(str) if skipped else None
     if features is not None:
         if len(new.groupby(CELL_COLUMNS)) != 1: raise Lr0fmError('features belong to one cell; add the cells one at a time')
-        extra = sorted(set(features['views']) - set(new['resolution']))
+        extra = sorted(set(features['views']) - set(new['view']))
         if extra: raise Lr0fmError(f'features of views {extra} have no result rows')
     return [_write_shard(self.shards_dir / cell_id(ident), recs, p, s, features=features) for ident, recs, p, s in _by_cell(new, preds, skip)]
 
@@ -458,14 +469,14 @@ def info(self:ResultStore)->pd.DataFrame:
     return pd.DataFrame(recs, columns=['cell', 'shard', 'rows', 'winning'])
 
 # %% ../nbs/05_results.ipynb #1a5532c9
-def cell_rows(summary:list[dict], # `EvalResult.summary`: resolution, n_images, top1, top5
+def cell_rows(summary:list[dict], # `EvalResult.summary`: view, n_images, top1, top5
               meta:dict, # the model's metadata (name, pretrained, toy)
               dataset:str, split:str, n_classes:int, protocol:str, n_skipped:int=0,
               settings:dict|None=None # how it was evaluated (resize_backend, precision, batch_size): extra columns of every row
              )->list[dict]:
     "Tidy result rows for one evaluated (model, dataset) from an evaluation summary."
     return [dict(model=meta['name'], pretrained=str(meta.get('pretrained')), dataset=dataset, split=split, protocol=protocol,
-                 resolution=str(s['resolution']), n_images=s['n_images'], n_classes=n_classes, top1=s['top1'], top5=s['top5'],
+                 view=str(s['view']), n_images=s['n_images'], n_classes=n_classes, top1=s['top1'], top5=s['top5'],
                  n_skipped=n_skipped, toy=bool(meta.get('toy', False)), **(settings or {})) for s in summary]
 
 # %% ../nbs/05_results.ipynb #bfb4ca32

@@ -211,17 +211,17 @@ def _score(p:np.ndarray, # (N, R, k) predicted class indices, best first
     frames, summary = [], []
     for r, rl in enumerate(resolutions):
         hit = p[:, r] == labels[:, None] if targets is None else _any_label(p[:, r], targets)
-        summary.append(dict(resolution=res_label(rl), n_images=len(image_ids), top1=float(hit[:, 0].mean()), top5=float(hit.any(1).mean())))
-        frames.append(pd.DataFrame(dict(image_id=image_ids, label=labels, resolution=res_label(rl),
+        summary.append(dict(view=res_label(rl), n_images=len(image_ids), top1=float(hit[:, 0].mean()), top5=float(hit.any(1).mean())))
+        frames.append(pd.DataFrame(dict(image_id=image_ids, label=labels, view=res_label(rl),
                                         **{f'pred_{j+1}': p[:, r, j].astype('int32') for j in range(5)})))
     return summary, pd.concat(frames, ignore_index=True)
 
 # %% ../nbs/04_zeroshot.ipynb #26532255
 @dataclass
 class EvalResult:
-    "What `evaluate` returns: a summary row per resolution, per-image top-5 predictions, and the skipped images."
-    summary:list # dicts: resolution, n_images, top1, top5
-    predictions:object # pandas DataFrame: image_id, label, resolution, pred_1..pred_5 (-1 where there are fewer than 5 classes)
+    "What `evaluate` returns: a summary row per view, per-image top-5 predictions, and the skipped images."
+    summary:list # dicts: view, n_images, top1, top5
+    predictions:object # pandas DataFrame: image_id, label, view, pred_1..pred_5 (-1 where there are fewer than 5 classes)
     skipped:list = field(default_factory=list) # dicts: image_id, reason
     seconds:float = 0.
     features:dict|None = None # keep_features: view label -> (N, D) float16 tensor, rows in the order of `image_ids`

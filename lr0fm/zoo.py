@@ -14,8 +14,7 @@ from .degrade import resize_mode_for  # torch-free: the authors' pipelines live 
 
 # %% auto #0
 __all__ = ['FAMILIES', 'FAMILY_COUNTS', 'EXTRA_PACKAGES', 'CSV_COLUMNS', 'catalogue', 'find_backbone', 'is_backbone',
-           'availability', 'catalogue_status', 'load_backbone', 'tiny_open_clip_config', 'shrunk_timm',
-           'build_tiny_open_clip', 'models_table', 'lr0fm_models']
+           'availability', 'catalogue_status', 'load_backbone', 'models_table', 'lr0fm_models']
 
 # %% ../nbs/03a_zoo.ipynb #d0336e6f
 FAMILIES = ('CLIP', 'OpenCLIP', 'MetaCLIP', 'CLIPA', 'SigLIP', 'CoCa', 'M2-Encoder', 'ALBEF', 'BLIP', 'EVA-CLIP')
@@ -144,70 +143,6 @@ def load_backbone(name:str, # a catalogue display name, e.g. 'SigLIP-ViT-B/16@25
         b = hf_models.load_catalogue_row(row, checkpoint=checkpoint, tokenizer=tokenizer, device=device, seed=seed, config=config)
     b.meta.update(name=row['name'], family=row.family, arch=row.arch, source=row.source)
     return b
-
-# %% ../nbs/03a_zoo.ipynb #9eec804f
-def _patch_of(arch:str, vc:dict)->int:
-    if vc.get('patch_size'): return int(vc['patch_size'])
-    m = re.search(r'patch(\d+)', vc.get('timm_model_name', ''))
-    return int(m.group(1)) if m else 32
-
-def tiny_open_clip_config(arch:str, # an open_clip architecture from the catalogue
-                          vocab_size:int|None=None, # for Hugging Face tokenizers: the test tokenizer's size
-                          tokenizer_dir:str|Path|None=None # the test tokenizer folder (Hugging Face format)
-                         )->dict:
-    "`arch`'s open_clip config shrunk to a few thousand parameters per layer, every structural option kept."
-    import copy, open_clip
-    cfg = copy.deepcopy(open_clip.get_model_config(arch))
-    if cfg is None: raise Lr0fmError(f'unknown open_clip architecture {arch!r}')
-    vc, tc = cfg['vision_cfg'], cfg['text_cfg']
-    p = _patch_of(arch, vc)
-    cfg['embed_dim'] = 32
-    if isinstance(vc.get('layers'), (list, tuple)): vc.update(layers=[1, 1, 1, 1], width=8, image_size=32)  # ModifiedResNet
-    else:
-        vc['image_size'] = 2 * p
-        if 'timm_model_name' not in vc: vc.update(layers=2, width=32, head_width=16)
-    if 'attn_pooler_heads' in vc: vc['attn_pooler_heads'] = 2
-    tc.update(layers=2, width=32, heads=2)
-    if 'hf_tokenizer_name' in tc:
-        if tokenizer_dir is None or vocab_size is None: raise Lr0fmError(f'{arch} uses a Hugging Face tokenizer: pass tokenizer_dir and vocab_size')
-        tc.update(hf_tokenizer_name=str(tokenizer_dir), vocab_size=vocab_size)
-    if 'multimodal_cfg' in cfg: cfg['multimodal_cfg'].update(layers=1, width=32, heads=2, attn_pooler_heads=2)
-    return cfg
-
-class shrunk_timm:
-    "Context manager: `timm.create_model` builds the same model function with 2 blocks of width 32 at `img_size`."
-    def __init__(self, img_size:int): self.img_size = img_size
-    def __enter__(self):
-        import timm
-        self.orig = timm.create_model
-        def create(name, *a, **kw): return self.orig(name, *a, **dict(kw, embed_dim=32, depth=2, num_heads=2, img_size=self.img_size))
-        timm.create_model = create  # open_clip.timm_model calls it through the timm module
-        return self
-    def __exit__(self, *exc):
-        import timm
-        timm.create_model = self.orig
-
-def build_tiny_open_clip(arch:str, # an open_clip architecture from the catalogue
-                         folder:str|Path, # where the shrunk config is written (registered with open_clip)
-                         tokenizer_dir:str|Path|None=None, # a Hugging Face tokenizer folder, for SigLIP and CLIPA
-                         family:str|None=None, seed:int=0,
-                         checkpoint:str|Path|None=None, # weights for the shrunk model (instead of random ones)
-                         device:str='cpu'):
-    "A `ModelBundle` of `arch`'s real classes with a shrunk config and random weights, loaded through `load_open_clip`."
-    import json, open_clip
-    from lr0fm.models import load_open_clip
-    tok = None
-    if tokenizer_dir is not None:
-        from transformers import AutoTokenizer
-        vocab = len(AutoTokenizer.from_pretrained(str(tokenizer_dir)))
-    cfg = tiny_open_clip_config(arch, vocab if tokenizer_dir is not None else None, tokenizer_dir)
-    name = f'lr0fm-tiny-{arch}'
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    (folder / f'{name}.json').write_text(json.dumps(cfg))
-    open_clip.add_model_config(folder / f'{name}.json')
-    if 'hf_tokenizer_name' in cfg['text_cfg']: tok = _hf_tokenizer_for(name, tokenizer_dir)
-    with shrunk_timm(cfg['vision_cfg']['image_size']):
-        return load_open_clip(name, seed=None if checkpoint else seed, checkpoint=checkpoint, tokenizer=tok, family=family, device=device)
 
 # %% ../nbs/03a_zoo.ipynb #fb97d95c
 from fastcore.script import call_parse

@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from lr0fm.core import Lr0fmError
-from lr0fm.datasets import benchmark_names, get_spec, open_dataset, write_miniature, class_meta
+from lr0fm.datasets import benchmark_names, get_spec, open_dataset, class_meta
+from lr0fm.testing import write_miniature
 
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 BIN = Path(sys.executable).parent
@@ -43,7 +44,7 @@ def test_torchvision_reads_the_same_layout(name, cls, kw, split, tmp_path):
     "torchvision's own class, pointed at the same miniature, lists the same images under the same class."
     write_miniature(name, tmp_path)
     if name == 'eurosat':  # torchvision's ImageFolder refuses empty class folders, which a real download never has
-        from lr0fm.datasets import _img
+        from lr0fm.testing import _img
         for i, k in enumerate(class_meta(name)['keys']): _img(tmp_path / 'eurosat' / '2750' / k / f'{k}_9999.jpg', i)
     ours = _open(name, tmp_path, **({'split': split} if split else {}))
     tv = getattr(_tv(), cls)(str(tmp_path), **kw)
@@ -111,7 +112,8 @@ def test_missing_data_extra_names_the_package(tmp_path, monkeypatch):
     "Without Hugging Face `datasets` (the `data` extra) ImageNet-Hard says what to install; the command prints it on one line, no traceback."
     write_miniature('imagenet-hard', tmp_path)
     monkeypatch.setitem(sys.modules, 'datasets', None)      # import datasets now raises ImportError
-    from lr0fm.datasets import download, dataset_status, write_miniature as wm
+    from lr0fm.datasets import download, dataset_status
+    from lr0fm.testing import write_miniature as wm
     for f in (lambda: open_dataset('imagenet-hard', tmp_path), lambda: download('imagenet-hard-4k', tmp_path), lambda: wm('imagenet-hard-4k', tmp_path / 'x')):
         with pytest.raises(Lr0fmError, match=r"pip install 'lr0fm\[data\]'"): f()
     r = dataset_status('imagenet-hard', tmp_path)
@@ -130,7 +132,7 @@ def test_lr0fm_eval_on_a_miniature(tmp_path):
         warnings.simplefilter('ignore')
         st = run_eval(['lr0fm-mini-s'], ['food101'], tmp_path / 'run', root=tmp_path / 'data', resolutions=['HR', 16], progress=False, log=lambda *a: None)
     res = st.results()
-    assert sorted(res['resolution'].astype(str)) == ['16', 'HR'] and set(res['dataset']) == {'food101'}
+    assert sorted(res['view'].astype(str)) == ['16', 'HR'] and set(res['dataset']) == {'food101'}
     assert (res['n_images'] == 6).all() and res['n_classes'].iloc[0] == 101
 
 def test_imagenet_folder_with_real_photos(tmp_path):

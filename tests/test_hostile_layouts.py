@@ -122,7 +122,8 @@ def test_folder_names_with_odd_characters_give_one_line(tmp_path):
 
 def test_fixed_class_lists_keep_their_classes(tmp_path):
     "ImageNet-A: an empty WordNet-id folder stays one of the 200 classes, with a warning naming it; strict refuses; hidden entries ignored."
-    from lr0fm.datasets import open_dataset, write_miniature
+    from lr0fm.datasets import open_dataset
+    from lr0fm.testing import write_miniature
     write_miniature('imagenet-a', tmp_path)
     a = tmp_path / 'imagenet-a'
     _jpg(a / '.ipynb_checkpoints' / 'x.jpg'); (a / 'n01498041' / '._0.jpg').write_bytes(b'junk')

@@ -8,7 +8,7 @@ from lr0fm.synthetic import procedural_dataset
 
 
 def _top1(bundle, ds):
-    return {s['resolution']: 100 * s['top1'] for s in evaluate(bundle, ds, ['HR', 16]).summary}
+    return {s['view']: 100 * s['top1'] for s in evaluate(bundle, ds, ['HR', 16]).summary}
 
 
 def test_lr_tokens_raise_16px_on_toy_model(tmp_path):

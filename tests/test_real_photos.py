@@ -39,7 +39,7 @@ def test_evaluate_real_photos(tmp_path):
     assert ds.classnames == list(IMAGENET_CLASSNAMES)
     st = ResultStore(tmp_path)
     rows = eval_cell(b, ds, st, ['HR', 16], batch_size=50, progress=False)
-    assert [r['resolution'] for r in rows] == ['HR', '16']
+    assert [r['view'] for r in rows] == ['HR', '16']
     assert all(r['n_images'] == 1000 and r['n_classes'] == 1000 and r['n_skipped'] == 0 for r in rows)
     p = st.predictions()
     assert len(p) == 2000 and p['image_id'].nunique() == 1000
@@ -47,5 +47,5 @@ def test_evaluate_real_photos(tmp_path):
     assert preds.min() >= 0 and preds.max() < 1000
     assert all(len(set(r)) == 5 for r in preds[:50])  # five distinct classes per image
     # the stored accuracies are the ones the predictions give
-    hr = p[p['resolution'] == 'HR']
+    hr = p[p['view'] == 'HR']
     assert np.isclose((hr['pred_1'] == hr['label']).mean(), rows[0]['top1'])

@@ -243,7 +243,7 @@ def test_sr_views_end_to_end_through_lr0fm_eval(d, tmp_path):
     p = run('--resolutions', 'HR', '16', '16+sr:esrgan', '16+sr:swinir+jpeg-q50', '--out', str(tmp_path / 'sr'), *sr)
     assert p.returncode == 0, p.stderr
     import pandas as pd
-    r = pd.read_csv(tmp_path / 'sr' / 'results.csv').set_index('resolution')
+    r = pd.read_csv(tmp_path / 'sr' / 'results.csv').set_index('view')
     assert list(r.index) == ['HR', '16', '16+sr:esrgan', '16+sr:swinir+jpeg-q50']
     es = json.loads(r.loc['16+sr:esrgan', 'sr_models'])['esrgan']
     assert (es['architecture'], es['scale'], es['file']) == ('ESRGAN', 4, 'esrgan_x4.safetensors')
@@ -251,7 +251,7 @@ def test_sr_views_end_to_end_through_lr0fm_eval(d, tmp_path):
     assert pd.isna(r.loc['16', 'sr_models'])
     q = run('--resolutions', 'HR', '16', '--out', str(tmp_path / 'plain'))
     assert q.returncode == 0, q.stderr
-    plain = pd.read_csv(tmp_path / 'plain' / 'results.csv').set_index('resolution')
+    plain = pd.read_csv(tmp_path / 'plain' / 'results.csv').set_index('view')
     assert (plain.loc[['HR', '16'], 'top1'] == r.loc[['HR', '16'], 'top1']).all()
     same = run('--resolutions', 'HR', '16', '16+sr:esrgan', '--out', str(tmp_path / 'sr'), *sr)  # resuming: nothing to do
     assert same.returncode == 0 and 'already in' in same.stdout, same.stderr

@@ -20,8 +20,8 @@ WRITER = textwrap.dedent('''
     while time.time() < start: time.sleep(0.001)
     def cell(ds, top1):
         ident = dict(model=f'm{w}' if ds != 'shared' else 'shared', pretrained='p', dataset=ds, split='test', protocol='model')
-        rows = [dict(ident, resolution=r, n_images=n_img, n_classes=10, top1=top1, top5=1.0, n_skipped=0, toy=True) for r in ('HR', '16')]
-        p = pd.concat([pd.DataFrame(dict(ident, resolution=r, image_id=[f'{w}-{i}' for i in range(n_img)], label=w % 10,
+        rows = [dict(ident, view=r, n_images=n_img, n_classes=10, top1=top1, top5=1.0, n_skipped=0, toy=True) for r in ('HR', '16')]
+        p = pd.concat([pd.DataFrame(dict(ident, view=r, image_id=[f'{w}-{i}' for i in range(n_img)], label=w % 10,
                                          **{f'pred_{j}': w % 10 for j in range(1, 6)})) for r in ('HR', '16')])
         st.add(rows, p, [dict(ident, image_id=f'bad-{w}', reason='corrupt')])
     for c in range(n_cells):
@@ -91,7 +91,10 @@ def test_old_format_store_is_read_and_migrated(tmp_path):
     st = _toy_store(tmp_path / 'new')
     want_r, want_p = st.results(), st.predictions()
     old = tmp_path / 'old'; old.mkdir()
-    for f in ('results.csv', 'predictions.parquet', 'skipped.csv'): (old / f).write_bytes((tmp_path / 'new' / f).read_bytes())
+    new = tmp_path / 'new'  # the files as lr0fm 0.1 wrote them, whose view column was called `resolution`
+    pd.read_csv(new / 'results.csv', dtype={'view': str}).rename(columns={'view': 'resolution'}).to_csv(old / 'results.csv', index=False)
+    pd.read_parquet(new / 'predictions.parquet').rename(columns={'view': 'resolution'}).to_parquet(old / 'predictions.parquet', index=False)
+    (old / 'skipped.csv').write_bytes((new / 'skipped.csv').read_bytes())
     o = ResultStore(old)
     assert o.is_legacy()
     pd.testing.assert_frame_equal(o.results(), want_r, check_dtype=False)
@@ -99,8 +102,8 @@ def test_old_format_store_is_read_and_migrated(tmp_path):
     _toy_store(old, resolutions=('HR', '32', '16'))          # the first write migrates, then adds 32 px only
     assert not o.is_legacy()
     r = o.results()
-    assert len(r) == 6 and sorted(r['resolution'].unique()) == ['16', '32', 'HR']
-    kept = r[r['resolution'] != '32'].reset_index(drop=True)
+    assert len(r) == 6 and sorted(r['view'].unique()) == ['16', '32', 'HR']
+    kept = r[r['view'] != '32'].reset_index(drop=True)
     pd.testing.assert_frame_equal(kept, want_r, check_dtype=False)
     assert len(o.predictions()) == len(want_p) * 3 // 2
     assert subprocess.run([str(BIN / 'lr0fm_store'), 'migrate', str(old)], capture_output=True, text=True).stdout.strip().endswith('needs no conversion')

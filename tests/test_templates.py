@@ -22,7 +22,7 @@ def test_template_runs(template, tmp_path):
                         progress_bar=False, cwd=str(tmp_path))
     if template.name == 'eval_backbone.ipynb':
         r = pd.read_csv(tmp_path / 'run' / 'results.csv')
-        assert sorted(r['resolution'].astype(str)) == ['16', 'HR'] and (r['n_images'] == 20).all()
+        assert sorted(r['view'].astype(str)) == ['16', 'HR'] and (r['n_images'] == 20).all()
         assert (tmp_path / 'run' / 'accuracy_vs_resolution.png').exists()
     if template.name == 'train_tk0.ipynb':
         r = pd.read_csv(tmp_path / 'run' / 'results.csv')

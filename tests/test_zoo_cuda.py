@@ -7,8 +7,9 @@ from PIL import Image
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs a CUDA GPU')
 
-from lr0fm.zoo import build_tiny_open_clip, load_backbone, find_backbone
-from lr0fm.hf_models import load_blip, load_albef, load_m2_encoder, tiny_blip_config, tiny_albef_config, tiny_m2_config, tiny_wordpiece_tokenizer
+from lr0fm.zoo import load_backbone, find_backbone
+from lr0fm.testing import build_tiny_open_clip, tiny_blip_config, tiny_albef_config, tiny_m2_config, tiny_wordpiece_tokenizer
+from lr0fm.hf_models import load_blip, load_albef, load_m2_encoder
 from lr0fm.data import ZeroShotDataset
 from lr0fm.zeroshot import evaluate, _autocast
 
