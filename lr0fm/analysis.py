@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import numpy as np, pandas as pd
-from fastcore.script import call_parse, store_true
-from .core import Lr0fmError, assets_path, atomic_write, run_command, utc_now, check_bounds, dashed_options
+from .core import Lr0fmError, assets_path, atomic_write, utc_now
 from .metrics import (ALPHA, Gamma, dataset_table, display_name, model_label, order_datasets, rank_correlation, res_order, robustness, robustness_table,
                            validate, common_grid, wide, severity_table, tidy_from_store, as_resolution)
 from .views import STEP_KINDS
 from .published import name_key
-from .weights import load_weights, published_weights
+from .weights import published_weights
 from .report import HtmlReport, TOY_TITLE, is_toy, pivot_accuracy, plot_accuracy_vs_resolution
 
 # %% auto #0
@@ -22,7 +21,7 @@ __all__ = ['META_COLUMNS', 'LESS_IS_WORSE', 'model_metadata', 'with_metadata', '
            'plot_size_robustness', 'plot_data_source', 'size_buckets', 'plot_size_buckets', 'finetune_pairs',
            'plot_finetuned', 'plot_input_resolution', 'dataset_clusters', 'plot_dataset_clusters', 'ranking_table',
            'correctness', 'hr_correct_robustness', 'bootstrap_ci', 'plot_degradation_sweeps', 'degradation_section',
-           'write_analysis_report', 'write_report', 'lr0fm_report']
+           'write_analysis_report', 'write_report']
 
 # %% ../nbs/07a_analysis.ipynb #b6384036
 META_COLUMNS = ['family', 'name', 'params_m', 'gflops', 'input_size', 'vision', 'pretrain_data', 'pretrain_size_m', 'finetuned']
@@ -389,6 +388,7 @@ def _fig(rep:HtmlReport, out:Path, name:str, fn, *args, caption:str='', toy:bool
     rep.figure(out / name, caption)
     if caption or toy: rep.p(('TOY-MODEL RESULTS (lr0fm-mini), not foundation models. ' if toy else '') + caption, 'note')
 
+# %% ../nbs/07a_analysis.ipynb #d0057bf5
 def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
                           out:str|Path, # output folder
                           title:str='lr0fm robustness report',
@@ -501,31 +501,3 @@ def write_report(results:pd.DataFrame, # rows of `ResultStore.results()`
     if results is None or results.empty: raise Lr0fmError('no results to report; run an evaluation first')
     return write_analysis_report(tidy_from_store(results), out, title, skipped=skipped, predictions=predictions,
                                  results=results, complete=False, source='result store')
-
-# %% ../nbs/07a_analysis.ipynb #c5c32e90
-@dashed_options
-@call_parse
-def lr0fm_report(published:store_true=False, # report the published LR0.FM results shipped with lr0fm
-                 results:str=None, # ... and/or a result store folder (both: the datasets and resolutions they share)
-                 out:str=None, # output folder: report.html, robustness_<n>.csv, rankings, figures
-                 title:str=None, # report title
-                 weights:str=None, # WAR weights JSON (default: the published weights)
-                 n_boot:int=1000 # bootstrap draws for stores with per-image predictions
-                ):
-    "Robustness report (SAR, WAR, ACC, γ, Γ per dataset, the paper's figures) of the published results, a result store, or both."
-    def body():
-        from lr0fm.published import accuracy_table_from
-        if not out: raise Lr0fmError('--out is required (the folder for report.html and the CSVs)')
-        preds = res_rows = None
-        check_bounds(n_boot=n_boot)
-        from lr0fm.results import ResultStore
-        if results and ResultStore(results).holds_results():  # read the store once (accuracy_table_from reports an empty one)
-            st = ResultStore(results); snap = st.snapshot(); res_rows = st.results(snap)
-        t, src = accuracy_table_from(published, results, store_rows=res_rows)
-        if results: preds = st.predictions(snap)
-        w = load_weights(weights) if weights else None
-        p = write_analysis_report(t, out, title or f'lr0fm robustness report: {src}', w, preds, res_rows,
-                                  complete=not (published and results), source=src, n_boot=n_boot,
-                                  store=st if results else None, reading=snap if results else None)
-        print(f'wrote {p} and robustness_<n>.csv for each resolution in {Path(out)}')
-    return run_command(body, 'lr0fm_report')

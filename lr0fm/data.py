@@ -155,6 +155,7 @@ def _empty_class_error(root:Path, empty:list[str], n:int)->Lr0fmError:
                       'hidden files are not images. A class without images would still be a class of the zero-shot classifier and change the chance level: '
                       'add its images, delete the folder, or pass drop_empty_classes=True (lr0fm_eval --drop-empty-classes) to leave such classes out')
 
+# %% ../nbs/01_data.ipynb #899384cc
 def image_folder(root:str|Path, # one sub-folder per class, images inside (torchvision's ImageFolder layout)
                  name:str|None=None, classnames:list[str]|None=None, # default: folder names, '_' read as space; one per class folder, empty ones included
                  templates:list[str]|None=None, split:str='test',

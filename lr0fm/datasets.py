@@ -10,8 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 import numpy as np
 from PIL import Image
-from fastcore.script import call_parse
-from .core import Lr0fmError, assets_path, run_command
+from .core import Lr0fmError, assets_path
 from .data import ZeroShotDataset, BadImage, IMG_EXTS, DEFAULT_TEMPLATES, check_templates, imagenet_meta, to_rgb, load_image, _check_side, _subdirs, _need_dir, _images_in, _names
 
 # %% auto #0
@@ -20,7 +19,7 @@ __all__ = ['DatasetSpec', 'registry', 'benchmark_names', 'get_spec', 'imagenet_w
            'load_imagenet_a', 'load_imagenet_r', 'load_imagenet_sketch', 'load_imagenet_v2', 'load_caltech101',
            'load_dtd', 'load_food101', 'sun397_name', 'load_sun397', 'load_stanford_cars', 'load_fgvc_aircraft',
            'load_oxford_pets', 'load_flowers102', 'load_eurosat', 'load_ucf101', 'HFImageDataset', 'load_hf',
-           'wds_shards', 'wds_index', 'WdsDataset', 'load_wds', 'download', 'dataset_status', 'lr0fm_datasets']
+           'wds_shards', 'wds_index', 'WdsDataset', 'load_wds', 'download', 'dataset_status']
 
 # %% ../nbs/01a_datasets.ipynb #489eb23a
 @dataclass(frozen=True)
@@ -237,6 +236,7 @@ def load_imagenet(d:Path, meta:dict, split:str='val', strict:bool=False)->ZeroSh
     if any(_WNID.match(x) for x in _subdirs(val)): return _wnid_folders(spec, val, meta, split, strict)
     return _imagenet_flat(spec, d, val, meta, split, strict)
 
+# %% ../nbs/01a_datasets.ipynb #eb8aca7a
 def load_imagenet_a(d:Path, meta:dict, split:str='test', strict:bool=False)->ZeroShotDataset:
     "ImageNet-A: one folder per WordNet id of its 200 classes."
     return _wnid_folders(get_spec('imagenet-a'), d, meta, split, strict)
@@ -297,6 +297,7 @@ def load_dtd(d:Path, meta:dict, split:str='test (partition 1)', strict:bool=Fals
     if bad: raise Lr0fmError(f'{spec.title}: {lst} names classes outside the 47 DTD classes, e.g. {bad[0]!r}')
     return _finish(spec, [(d / 'images' / r, pos[r.split('/')[0]]) for r in rel], meta, split, strict)
 
+# %% ../nbs/01a_datasets.ipynb #0d819dbc
 def load_food101(d:Path, meta:dict, split:str='test', strict:bool=False)->ZeroShotDataset:
     "Food101: `meta/classes.txt` and `meta/test.txt` (or `test.json`) over `images/<class>/<id>.jpg`."
     spec = get_spec('food101')
@@ -342,6 +343,7 @@ def load_fgvc_aircraft(d:Path, meta:dict, split:str='test (variants)', strict:bo
     rows = [l.strip().split(' ', 1) for l in _need(data / f'images_variant_{part}.txt', spec, 'split file').read_text().splitlines() if l.strip()]
     return _finish(spec, [(data / 'images' / f'{i}.jpg', pos[v]) for i, v in rows], meta, split, strict)
 
+# %% ../nbs/01a_datasets.ipynb #009c4ae4
 def load_oxford_pets(d:Path, meta:dict, split:str='test', strict:bool=False)->ZeroShotDataset:
     "Oxford-IIIT Pets: `annotations/test.txt` rows (image, class id 1..37, species, breed id) over `images/`."
     spec = get_spec('oxford-pets')
@@ -461,6 +463,7 @@ def wds_index(shards:list[Path])->list[tuple]:
         out += [(img[k], cls[k]) for k in img if k in cls]
     return out
 
+# %% ../nbs/01a_datasets.ipynb #95213e41
 class WdsDataset(ZeroShotDataset):
     "A CLIP_benchmark webdataset export, read lazily: each image's bytes come from its shard when it is loaded."
     def __init__(self, name, shards, items, classnames, templates=None, split='test'):
@@ -559,33 +562,3 @@ def dataset_status(name:str, # a benchmark dataset name
 
 # %% ../nbs/01a_datasets.ipynb #a49b47e0
 def _fmt(n): return '-' if n is None else f'{n:,}'
-
-@call_parse
-def lr0fm_datasets(root:str=None, # data folder to check (default: only list the datasets and how to get them)
-                   dataset:str=None # check only this dataset
-                  ):
-    "List the paper's datasets and ImageNet-Hard; with --root, show which are present, verify their counts, and print the steps for the missing ones."
-    def body():
-        names = [get_spec(dataset).name] if dataset else benchmark_names()
-        if root: _need_dir(root, 'data root')
-        rows = [dataset_status(n, root) for n in names] if root else \
-               [dict(name=n, split=get_spec(n).split, expected=get_spec(n).size, classes=get_spec(n).classes, templates=len(class_meta(n)['templates']),
-                     state='', images=None, source='', note='') for n in names]
-        print(f'{"dataset":17} {"split":27} {"expected":>9} {"classes":>7} {"templates":>9}  ' + ('status' if root else 'sources'))
-        for r in rows:
-            s = get_spec(r['name'])
-            known = '' if r['expected'] or r['state'] != 'ok' else ', no size on record for this export'
-            status = {'ok': f'ok, {_fmt(r["images"])} images ({r["source"]}{known})', 'size': f'PRESENT, {_fmt(r["images"])} images: count differs ({r["source"]})',
-                      'split': f'PRESENT, {_fmt(r["images"])} images: not the paper\'s split, the export holds {r.get("export_split", "?").split(" (")[0]} ({r["source"]})',
-                      'unchecked': f'PRESENT, {_fmt(r["images"])} images: split not checked against the paper\'s ({r["source"]})',
-                      'missing': 'MISSING', 'error': 'INCOMPLETE: ' + r['note'].split('; the layout')[0]}.get(r['state'], ', '.join(s.sources))
-            print(f'{r["name"]:17} {s.split:27} {_fmt(r["expected"]):>9} {r["classes"]:>7} {r["templates"]:>9}  {status}')
-        todo = [r for r in rows if r['state'] != 'ok']
-        if todo:
-            print(f'\nHow to get {"them" if not root else "the missing or incomplete ones"} (ROOT = {root or "your data folder"}):')
-            for r in todo:
-                s = get_spec(r['name'])
-                print(f'\n{s.title} ({r["name"]}), layout: {s.layout.replace("ROOT", str(root or "ROOT"))}')
-                for step in prepare_steps(r['name'], root or 'ROOT'): print(f'  {step}')
-        if root: print(f'\n{sum(r["state"] == "ok" for r in rows)} of {len(rows)} datasets present with the expected counts under {root}')
-    return run_command(body, 'lr0fm_datasets')

@@ -101,6 +101,7 @@ def rgb_after_resize(mode:str)->bool:
 
 def _to_rgb(img): "The authors' `_convert_image_to_rgb`: PIL's plain conversion (alpha dropped)."; return img.convert('RGB')
 
+# %% ../nbs/02_degrade.ipynb #13a21729
 def paper_transform(size:int, # the model's input size
                     resize:str, # 'shortest' (shorter side to `size`, centre crop) or 'squash' (to (size, size))
                     mean, std): # the normalisation

@@ -276,6 +276,7 @@ def load_albef(checkpoint:str|Path|None=None, # a published ALBEF checkpoint (.p
                        _meta(model, name, _weights_tag(checkpoint, None, seed), family,  # weights: the checkpoint (given or downloaded) or the seed
                              cfg['image_size'], 'squash', _weights_id(checkpoint, None, seed)))
 
+# %% ../nbs/03b_hf_models.ipynb #5edc1cde
 def _download(url:str, what:str)->Path:
     "A published checkpoint from the torch hub cache, downloading it when online."
     from lr0fm.core import url_cache_path
@@ -369,6 +370,8 @@ class _M2Stack(nn.Module):
         return self.layer_norm(x, split)
 
 M2_HEADS = {768: 12, 1024: 16, 4096: 32}  # encoder_attention_heads of the authors' base / large / huge configs
+
+# %% ../nbs/03b_hf_models.ipynb #5cff5b36
 M2_CONFIGS = {  # the authors' configs/Encoder_*.json (vocabulary 115244, 3 VL layers, 224 px, patch 16)
     'M2-Encoder-0.4B': dict(width=768, layers=9, embed_dim=768), 'M2-Encoder-1B': dict(width=1024, layers=21, embed_dim=1024),
     'M2-Encoder-10B': dict(width=4096, layers=21, embed_dim=1024)}

@@ -151,6 +151,7 @@ def _severity_one(g:pd.DataFrame, wnids:list, rng)->dict:
     return dict(n_images=len(y), top1_error=float(wrong.mean()), n_mistakes=int(wrong.sum()), mistake_lca=m(height[yw, pw]),
                 mistake_wup=m(wup[yw, pw]), hdist5=m(h5), chance_lca=m(height[yw, r]), chance_wup=m(wup[yw, r]))
 
+# %% ../nbs/07b_hierarchy.ipynb #c6226bb8
 def mistake_severity(predictions:pd.DataFrame, # image_id, label, resolution, pred_1..pred_5 (+ model, pretrained, dataset, ...), e.g. `ResultStore.predictions()`
                      wnids:list[str]|None=None, # class index -> wnid; None: from each row's dataset (`dataset_wnids`)
                      seed:int=0 # seed of the chance baseline's random classes
@@ -211,6 +212,7 @@ def pick_examples(predictions:pd.DataFrame, # one model and dataset: image_id, l
     rng.shuffle(first); rng.shuffle(other)
     return (first + other + [i for i in ok.index if i not in first and i not in other])[:n]
 
+# %% ../nbs/07b_hierarchy.ipynb #012a240f
 def plot_mistake_examples(predictions:pd.DataFrame, # one model and dataset (filter `ResultStore.predictions()` first)
                           images, # image_id -> image path (a dict), or a `ZeroShotDataset` whose image ids are its paths
                           classnames:list[str]|None=None, # class index -> display name; None: the dataset's ImageNet names

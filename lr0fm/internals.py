@@ -276,6 +276,7 @@ def tsne_by_resolution(features:dict, # view label -> (N, D) features (numpy or 
     p = min(perplexity, (n - 1) / 3)
     return {k: TSNE(2, perplexity=p, init='pca', random_state=seed).fit_transform(a.astype(np.float64)) for k, a in arrs.items()}
 
+# %% ../nbs/07c_internals.ipynb #fa6532a2
 def plot_tsne(embeddings:dict, # from `tsne_by_resolution`
               labels, # (N,) class indices
               classnames:list|None=None, # names for the legend
@@ -363,6 +364,7 @@ def _prepare(bundle, image, resolution, protocol):
     r = parse_resolutions(['HR' if resolution is None else resolution])
     return make_views(image.convert('RGB'), r, lr_transform(bundle, protocol), resize_mode_for(bundle.meta, protocol))
 
+# %% ../nbs/07c_internals.ipynb #c15262db
 def grad_cam(bundle, # a `ModelBundle` or a `with_tokens` bundle with a ViT image tower
              image, # a PIL image, or a preprocessed (3, S, S) tensor
              class_index:int, # the class whose logit is explained

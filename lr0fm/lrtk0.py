@@ -240,6 +240,7 @@ def save_tokens(tokens:LRTokens, # trained tokens
 def _damaged(path, why:str)->Lr0fmError:
     return Lr0fmError(f'{path}: this tokens checkpoint is damaged ({why}); train it again with lr0fm_train_tk0 or restore the file')
 
+# %% ../nbs/10_lrtk0.ipynb #c0f24f12
 def read_tokens_file(path:str|Path)->tuple[dict, dict]:
     "The tensors and the decoded metadata of a tokens checkpoint (a safetensors file: nothing in it is ever unpickled)."
     from safetensors import safe_open
@@ -260,6 +261,7 @@ def read_tokens_file(path:str|Path)->tuple[dict, dict]:
         if not v.is_floating_point() or not bool(torch.isfinite(v).all()): raise _damaged(path, f'tensor {k} holds non-finite or non-float values')
     return sd, out
 
+# %% ../nbs/10_lrtk0.ipynb #c23b102c
 def load_tokens(path:str|Path, # a checkpoint from `save_tokens`
                 bundle:ModelBundle, # the base model to attach them to
                 any_base:bool=False # allow a base model with the same shape but other weights

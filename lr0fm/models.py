@@ -148,6 +148,7 @@ def _refused_type(msg:str)->str|None:
     m = re.search(r'GLOBAL (\S+) was not an allowed global', msg) or re.search(r'unsupported GLOBAL (\S+) whose module', msg)
     return _py3_name(m.group(1)) if m else None
 
+# %% ../nbs/03_models.ipynb #83c2f297
 def _py3_name(full:str)->str:
     "A global as Python 3 would resolve it (protocol-2 pickles write e.g. `__builtin__.exec`, `commands.Popen`)."
     import _compat_pickle as cp
@@ -173,6 +174,7 @@ _TS_STORAGES = {f'{n}Storage': getattr(torch, d) for n, d in [('Float', 'float32
     ('BFloat16', 'bfloat16'), ('Long', 'int64'), ('Int', 'int32'), ('Short', 'int16'), ('Char', 'int8'), ('Byte', 'uint8'),
     ('Bool', 'bool'), ('ComplexFloat', 'complex64'), ('ComplexDouble', 'complex128')]}
 
+# %% ../nbs/03_models.ipynb #9d320bba
 class _TorchScriptTensors(pickle.Unpickler):
     "Unpickles a TorchScript archive's `data.pkl` into inert objects and tensors; its code is never compiled or run."
     def __init__(self, data:bytes, z:zipfile.ZipFile, prefix:str):
@@ -216,6 +218,7 @@ def read_torchscript_tensors(path:str|Path)->dict:
     if not sd: raise pickle.UnpicklingError('the archive holds no tensors')
     return sd
 
+# %% ../nbs/03_models.ipynb #0b96f14a
 def read_checkpoint(path:str|Path, # .safetensors, a torch file (.pt, .pth, .bin, .ckpt; zip or legacy) or a TorchScript archive
                     what:str='checkpoint', # what the file is, in messages
                     map_location='cpu')->object:
@@ -308,6 +311,7 @@ def _quiet_root_logger(on:bool=True):
     try: yield
     finally: lg.setLevel(old)
 
+# %% ../nbs/03_models.ipynb #d9fe8683
 def _load_open_clip_checkpoint(model, checkpoint, name:str):
     "Read `checkpoint` with `read_state_dict` and load it through open_clip's own conversions (key renames, position-embedding resizing)."
     import open_clip
@@ -327,6 +331,7 @@ def _load_open_clip_checkpoint(model, checkpoint, name:str):
     except Exception as e:
         raise Lr0fmError(f"could not read checkpoint {checkpoint} ({_one_line(e)})") from None
 
+# %% ../nbs/03_models.ipynb #b58a9430
 def load_open_clip(name:str, # an open_clip architecture, e.g. 'ViT-B-32'
                    pretrained:str|None=None, # an open_clip pretrained tag, e.g. 'laion2b_s34b_b79k'
                    checkpoint:str|Path|None=None, # a local weights file (.safetensors, .bin, .pt) instead of a tag

@@ -13,7 +13,7 @@ from .views import canonical_label
 
 # %% auto #0
 __all__ = ['KEY_COLUMNS', 'CELL_COLUMNS', 'RESULT_COLUMNS', 'PRED_COLUMNS', 'STORE_FORMAT', 'FEATURES_FORMAT', 'cell_id',
-           'ResultStore', 'cell_rows', 'lr0fm_store']
+           'ResultStore', 'cell_rows']
 
 # %% ../nbs/05_results.ipynb #ef0c4746
 KEY_COLUMNS = ['model', 'pretrained', 'dataset', 'split', 'protocol', 'view']
@@ -85,6 +85,7 @@ def _later_name(cell_dir:Path)->str:
     if newest[:20].isdigit() and newest[:20] >= name[:20]: name = f'{int(newest[:20]) + 1:020d}' + name[20:]
     return name
 
+# %% ../nbs/05_results.ipynb #7facbf78
 def _write_shard(cell_dir:Path, # shards/<cell>
                  rows:list[dict], predictions:pd.DataFrame|None, skipped:list[dict], name:str|None=None,
                  features:dict|None=None, # image_ids and views (label -> (N, D) float16 tensor), from `EvalResult`
@@ -283,6 +284,7 @@ def _read_preds(shard:Path, doc:dict # the shard's rows document (`_read_rows`)
     if bad: raise _damaged(p, f'columns {bad} are not class indices')
     return df
 
+# %% ../nbs/05_results.ipynb #f2d11063
 @patch
 def predictions(self:ResultStore, reading:tuple|None=None, # a `snapshot()` to reuse
                 **where)->pd.DataFrame:
@@ -318,6 +320,7 @@ def skipped(self:ResultStore, reading:tuple|None=None # a `snapshot()` to reuse
     if not recs: return pd.DataFrame(columns=CELL_COLUMNS + ['image_id', 'reason'])
     return pd.DataFrame(recs).astype(str).drop_duplicates(CELL_COLUMNS + ['image_id'], keep='last').reset_index(drop=True)
 
+# %% ../nbs/05_results.ipynb #06325965
 def _read_features(shard:Path, doc:dict)->tuple[list, dict]:
     "One shard's features, checked: its checksum in rows.json, float16 matrices of one row per image id."
     from safetensors.torch import load
@@ -356,6 +359,7 @@ def features(self:ResultStore, model:str, pretrained:str, dataset:str, split:str
         for r in g['view']: out[r] = views[r] if order is None else views[r][order]
     return ids, {r: out[r] for r in sorted(out, key=_res_rank)}
 
+# %% ../nbs/05_results.ipynb #23fa6aec
 @patch
 def missing(self:ResultStore, model:str, pretrained:str, dataset:str, split:str, protocol:str, # the cell's identity
             views:list, # wanted views, e.g. ['HR', 128, 16, '32+jpeg-q30'] (labels or `View`s)
@@ -478,24 +482,3 @@ def cell_rows(summary:list[dict], # `EvalResult.summary`: view, n_images, top1, 
     return [dict(model=meta['name'], pretrained=str(meta.get('pretrained')), dataset=dataset, split=split, protocol=protocol,
                  view=str(s['view']), n_images=s['n_images'], n_classes=n_classes, top1=s['top1'], top5=s['top5'],
                  n_skipped=n_skipped, toy=bool(meta.get('toy', False)), **(settings or {})) for s in summary]
-
-# %% ../nbs/05_results.ipynb #bfb4ca32
-from fastcore.script import call_parse, Param
-from .core import run_command
-
-@call_parse
-def lr0fm_store(action:Param('merge, migrate, clean or info', str, opt=False, nargs='?')=None,
-                path:Param('the run folder', str, opt=False, nargs='?')=None):
-    "Look after a result store: write its merged view, convert an old store, remove temporary files, list its shards."
-    def body():
-        acts = ('merge', 'migrate', 'clean', 'info')
-        if action not in acts or not path: raise Lr0fmError(f'use lr0fm_store ACTION PATH with ACTION one of {", ".join(acts)} (got {action!r})')
-        if not Path(path).is_dir(): raise Lr0fmError(f'{path} is not a folder; give the run folder of lr0fm_eval or lr0fm_sweep')
-        st = ResultStore(path)
-        if action == 'merge': print('wrote ' + ', '.join(map(str, st.merge())) + f' ({len(st.results())} rows)')
-        elif action == 'migrate': n = st.migrate(); print(f'converted {n} cells of {path} into shards' if n else f'{path} needs no conversion')
-        elif action == 'clean': print(f'removed {len(st.clean())} temporary files of writers that are gone')
-        else:
-            i = st.info()
-            print(i.to_string(index=False) if len(i) else 'no shards'); print(f'{len(i)} shards, {int(i["winning"].sum()) if len(i) else 0} winning rows')
-    return run_command(body, 'lr0fm_store')

@@ -37,6 +37,7 @@ def _unwrap(obj):
         obj = inner
     return obj
 
+# %% ../nbs/02b_sr.ipynb #11900153
 def read_state_dict(path:str|Path # an SR checkpoint: .safetensors, .pth, .pt, .ckpt or .bin
                    )->dict:
     "The tensors of an SR checkpoint, read without unpickling anything but tensors and plain containers."
@@ -133,6 +134,7 @@ def _rgb(img:Image.Image)->Image.Image:
         return bg
     return img.convert('RGB')
 
+# %% ../nbs/02b_sr.ipynb #6525341a
 class SRModel:
     "A super-resolution (or restoration) model read by `load_sr`; call it on a PIL image to get an image `scale` times larger."
     def __init__(self, descriptor, # spandrel's `ImageModelDescriptor` of the model

@@ -8,14 +8,13 @@ import csv, hashlib, json, os, random, re, socket, sys, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import pandas as pd
-from fastcore.script import call_parse, Param, store_true
-from .core import Lr0fmError, atomic_write, run_command, dashed_options, utc_now, check_bounds
+from .core import Lr0fmError, atomic_write, utc_now, check_bounds
 from .results import ResultStore, _pid_alive
 
 # %% auto #0
 __all__ = ['BACKBONE_KEYS', 'SPEC_KEYS', 'parse_backbone', 'job_name', 'family_backbones', 'expand_datasets', 'SweepSpec',
            'read_spec', 'job_parameters', 'default_template', 'execute_template', 'SweepJob', 'job_cells',
-           'sweep_status', 'visible_gpus', 'launch', 'sweep_report', 'lr0fm_sweep']
+           'sweep_status', 'visible_gpus', 'launch', 'sweep_report']
 
 # %% ../nbs/21_sweep.ipynb #e1d86570
 BACKBONE_KEYS = ('model', 'pretrained', 'checkpoint', 'seed')
@@ -64,6 +63,24 @@ def expand_datasets(datasets:list[str])->list[str]:
         out += [n for n in benchmark_names() if n != 'imagenet-hard-4k'] if d == 'paper' else [d]  # -4K is the larger revision, not the paper's
     return list(dict.fromkeys(out))
 
+# %% ../nbs/21_sweep.ipynb #27a8146d
+def _sr_paths(sr, # {name: path}, 'NAME=PATH' values, or None
+              views:list # the sweep's parsed views (`View` objects; plain views need no SR model)
+             )->dict:
+    "The SR checkpoints the views name, as {name: absolute path}; one clear line for a view without one or a file that is not there."
+    specs = [f'{k}={v}' for k, v in sr.items()] if isinstance(sr, dict) else sr
+    need = sorted({n for v in views for n in v.sr_names})
+    if not specs and not need: return {}
+    from lr0fm.sr import parse_sr_specs  # the NAME=PATH rules of lr0fm_eval --sr
+    paths = {n: p.absolute() for n, p in parse_sr_specs(specs).items()}
+    lack = [n for n in need if n not in paths]
+    if lack:
+        v = next(str(v) for v in views if lack[0] in v.sr_names)
+        raise Lr0fmError(f"view '{v}' needs the SR model {lack[0]!r}; give --sr {lack[0]}=PATH (a checkpoint every job of the sweep can read)")
+    gone = [f'{n}={p}' for n, p in paths.items() if not p.is_file()]
+    if gone: raise Lr0fmError(f'--sr {gone[0]}: no such file; the SR checkpoints must be on a filesystem every job of the sweep reads')
+    return {n: str(p) for n, p in sorted(paths.items())}
+
 # %% ../nbs/21_sweep.ipynb #955a9841
 @dataclass
 class SweepSpec:
@@ -83,6 +100,7 @@ class SweepSpec:
     per_class:int = None # images per class of the procedural demo sets
     device:str = None # None: cuda when the job sees a GPU
     drop_empty_classes:bool = False # image folders: drop class folders without images instead of refusing them
+    sr:dict = field(default_factory=dict) # NAME -> PATH: SR checkpoints of the views with +sr:NAME, on a filesystem every job reads
 
     def check(self)->'SweepSpec':
         "Validate and normalise; raises one clear line for each kind of mistake."
@@ -99,8 +117,9 @@ class SweepSpec:
         if dup: raise Lr0fmError(f'backbones repeat ({dup[0]}); give each once')
         self.datasets = expand_datasets([str(d) for d in self.datasets])
         self.resolutions = eval_views(self.resolutions)
-        srv = [str(v) for v in self.resolutions if isinstance(v, View) and v.sr_names]
-        if srv: raise Lr0fmError(f'sweeps do not run super-resolution views yet ({srv[0]}); evaluate them with lr0fm_eval --sr NAME=PATH')
+        self.sr = _sr_paths(self.sr, [v for v in self.resolutions if isinstance(v, View)])
+        odd = [str(v) for v in self.resolutions if isinstance(v, View)]
+        if odd and self.resize_backend == 'torch': raise Lr0fmError(f"the torch resize backend makes the paper's resolution views only; run view '{odd[0]}' with --resize-backend pil")
         check_bounds(batch_size=self.batch_size, workers=self.workers, limit=self.limit, per_class=self.per_class)
         self.out = str(Path(self.out).absolute())
         return self
@@ -136,7 +155,7 @@ def job_parameters(spec:SweepSpec, b:dict)->dict:
                 root=spec.root, resolutions=[str(r) for r in spec.resolutions], protocol=spec.protocol, templates=spec.templates,
                 out=spec.out, batch_size=spec.batch_size, workers=spec.workers, device=spec.device, limit=spec.limit,
                 per_class=spec.per_class, drop_empty_classes=spec.drop_empty_classes, resize_backend=spec.resize_backend,
-                save_features=spec.save_features, merge=False, record=str(Path(spec.out) / 'jobs' / f'{job_name(b)}.cells.json'))
+                save_features=spec.save_features, sr=dict(spec.sr) or None, merge=False, record=str(Path(spec.out) / 'jobs' / f'{job_name(b)}.cells.json'))
 
 # %% ../nbs/21_sweep.ipynb #9074f237
 def default_template()->Path:
@@ -406,72 +425,3 @@ def _spec_from(spec_file, **opts)->SweepSpec:
     if bb or fam: d['backbones'] = [parse_backbone(b) for b in (bb or [])] + family_backbones(list(fam or []))
     d.update({k: v for k, v in opts.items() if v is not None})
     return SweepSpec(**d).check()
-
-@dashed_options
-@call_parse
-def lr0fm_sweep(spec:Param('sweep spec: a .yaml of options or a .csv of backbones', str, opt=False, nargs='?')=None,
-                backbones:Param('backbones: NAME or NAME:TAG (catalogue display names, open_clip architectures, lr0fm-mini-*)', str, nargs='+')=None,
-                families:Param('catalogue families whose backbones to add (see lr0fm_models)', str, nargs='+')=None,
-                datasets:Param('dataset names (paper: the 16 datasets of the paper)', str, nargs='+')=None,
-                resolutions:Param('views: HR, pixel sizes and any view label without +sr: (e.g. 32+jpeg-q30; see lr0fm.views)', str, nargs='+')=None,
-                protocol:str=None, # 'model' (default) or 'paper'
-                templates:str=None, # 'clip' (default) or 'simple'
-                root:str=None, # data folder of datasets read from disk
-                out:str=None, # the run folder all jobs share
-                batch_size:int=None, # images per batch (default: fit to each job's GPU; 32 on a CPU)
-                workers:int=None, # decode workers per job (default: the job's usable cores on a GPU, none on a CPU)
-                resize_backend:str=None, # 'pil' (default, the paper's protocol) or 'torch' (views on the GPU)
-                save_features:store_true=False, # also keep every image's embedding at every resolution
-                limit:int=None, # only the first N images of each dataset
-                per_class:int=None, # images per class of the procedural demo sets
-                drop_empty_classes:store_true=False, # image folders: drop class folders without images instead of refusing them
-                executor:str='local', # 'local' (this machine) or 'slurm'
-                jobs:int=None, # local, no GPU: CPU jobs side by side
-                partition:str=None, # slurm partition
-                time_min:int=720, # slurm: minutes per job (a job that runs out is requeued and resumes)
-                gpus_per_job:int=1, # slurm: GPUs per job
-                cpus_per_job:int=None, # slurm: CPUs per job (decode workers use them)
-                mem_gb:int=None, # slurm: memory per job
-                array_parallelism:int=16, # slurm: jobs of the array running at once
-                account:str=None, qos:str=None, constraint:str=None, # slurm: passed to sbatch
-                template:str=None, # papermill template (default nbs/experiments/eval_backbone.ipynb)
-                status:store_true=False, # print the table of jobs and exit
-                report:store_true=False, # write the merged view and the report of the whole store, and exit
-                dry_run:store_true=False, # print the jobs that would be submitted, submit nothing
-                no_wait:store_true=False # slurm: return after submitting
-               ):
-    "Run the benchmark grid: one papermill job per backbone (local or Slurm through submitit), all writing one store."
-    def body():
-        if (status or report) and not spec and out:
-            saved = Path(out) / 'sweep.json'
-            if not saved.exists(): raise Lr0fmError(f'{out} holds no sweep (no sweep.json); start one with lr0fm_sweep ... --out {out}')
-            try: s = SweepSpec(**{k: v for k, v in json.loads(saved.read_text()).items() if k in SweepSpec.__dataclass_fields__}).check()
-            except Lr0fmError: raise
-            except Exception as e: raise Lr0fmError(f'{saved} is damaged ({type(e).__name__}); run the sweep command again with its options or spec file') from None
-            s.out = str(Path(out).absolute())  # the folder as given now (it may have moved since the sweep started)
-        else:
-            s = _spec_from(spec, backbones=backbones, families=families, datasets=datasets, resolutions=resolutions, protocol=protocol,
-                           templates=templates, root=root, out=out, batch_size=batch_size, workers=workers, limit=limit, per_class=per_class,
-                           drop_empty_classes=drop_empty_classes or None, resize_backend=resize_backend,
-                           save_features=save_features or None)
-        if status:
-            t = sweep_status(s)
-            with pd.option_context('display.width', 250, 'display.max_colwidth', 90, 'display.max_rows', 500):
-                print(t.drop(columns='notebook').to_string(index=False))
-            print(' '.join(f'{k}: {v}' for k, v in t['state'].value_counts().items()))
-            return
-        if report: print(f'wrote {sweep_report(s.out)}'); return
-        if dry_run:
-            todo = _todo(s)
-            print(f'{len(todo)} of {len(s.backbones)} jobs would be submitted ({len(s.datasets)} datasets x {len(s.resolutions)} resolutions each):')
-            for b in todo: print(f'  {job_name(b)}: {json.dumps(job_parameters(s, b))}')
-            return
-        sl = dict(partition=partition, time_min=time_min, gpus_per_job=gpus_per_job, cpus_per_job=cpus_per_job, mem_gb=mem_gb,
-                  array_parallelism=array_parallelism, account=account, qos=qos, constraint=constraint)
-        launch(s, executor, jobs=jobs, wait=not no_wait or executor == 'local', template=template, **(sl if executor == 'slurm' else {}))
-        if executor == 'local' or not no_wait:
-            t = sweep_status(s)
-            print(t.drop(columns='notebook').to_string(index=False))
-            if ResultStore(s.out).shards_dir.is_dir(): print(f'wrote {sweep_report(s.out)}')
-            if (t['state'] != 'done').any(): raise Lr0fmError(f"{(t['state'] != 'done').sum()} jobs did not finish (see the table); run the same command again to resubmit them")
-    return run_command(body, 'lr0fm_sweep')

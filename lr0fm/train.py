@@ -10,8 +10,7 @@ import numpy as np
 import torch
 from PIL import Image
 import torch.nn.functional as F
-from fastcore.script import call_parse, store_true
-from .core import Lr0fmError, atomic_write, get_device, run_command, utc_now, dashed_options, warmup_cosine, check_bounds, check_number
+from .core import Lr0fmError, atomic_write, get_device, utc_now, warmup_cosine, check_bounds, check_number
 from .data import IMG_EXTS, load_image, BadImage
 from .lrtk0 import LRTokens, METHOD_LABEL, vit_spec, save_tokens, with_tokens, tokens_label
 
@@ -19,7 +18,7 @@ from .lrtk0 import LRTokens, METHOD_LABEL, vit_spec, save_tokens, with_tokens, t
 __all__ = ['CAPTION_SIDECARS', 'BUCKETS', 'TABLE6_BUCKETS', 'LOSSES', 'CAPTION_CLASSES', 'TRAIN_DEFAULTS', 'ProceduralSource',
            'scene_caption', 'FolderSource', 'folder_captions', 'source_captions', 'CaptionSubset', 'multiscale_views',
            'parse_buckets', 'info_nce', 'distill_loss', 'caption_features', 'caption_targets', 'caption_loss',
-           'training_loss', 'restore_train_state', 'heldout_loss', 'ablation_tag', 'train_tokens', 'lr0fm_train_tk0']
+           'training_loss', 'restore_train_state', 'heldout_loss', 'ablation_tag', 'train_tokens']
 
 # %% ../nbs/11_train.ipynb #2a145229
 class ProceduralSource(torch.utils.data.Dataset):
@@ -54,6 +53,7 @@ def scene_caption(scene)->str:
     from lr0fm.synthetic import POSITION_WORDS
     return f'a {scene.size} {scene.colour} {scene.texture} {scene.shape} {POSITION_WORDS[scene.position]}.'
 
+# %% ../nbs/11_train.ipynb #9bc8c3c0
 class FolderSource(torch.utils.data.Dataset):
     "Every image file below a folder (any depth), as uint8 tensors at the model's input size."
     def __init__(self, root:str|Path, # the folder
@@ -120,6 +120,7 @@ def folder_captions(root:str|Path, # the image folder
     index = {}
     return np.array([index.setdefault(k, len(index)) for k in keys], np.int64), list(index)
 
+# %% ../nbs/11_train.ipynb #a66bc605
 def source_captions(source, # a training source
                     why:str='training with captions' # what needs them, for the message
                    )->tuple:
@@ -328,6 +329,7 @@ def ablation_tag(loss:str='distill', caption_classes:str='all', buckets=BUCKETS,
     if unfreeze_last and lr_factor != 0.01: parts.append(f'lrx{lr_factor:g}')
     return '+'.join(parts)
 
+# %% ../nbs/11_train.ipynb #45b7affb
 def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
                  source, # training images: `ProceduralSource`, `FolderSource` or any dataset of uint8 (3, S, S) tensors
                  out:str|Path, # run folder
@@ -476,36 +478,3 @@ def _train_body(model, source, out, pretrained, checkpoint, vpt, start_block, n_
     log(f'tokens in {f} ({lt.n_params():,} values' + (f', {lt.n_tuned():,} in {lt.unfreeze_last} unfrozen blocks' if lt.unfreeze_last else '') +
         f'); evaluate with: lr0fm_eval --model {model} --tokens {f} --dataset ... --out ...')
     return f
-
-@dashed_options
-@call_parse
-def lr0fm_train_tk0(model:str=None, # model name (a ViT): an open_clip architecture or an embedded lr0fm-mini-* model
-                    source:str=None, # 'procedural' (offline generator) or a folder of training images
-                    out:str=None, # run folder: tokens.safetensors, train_state.pt, log.csv, config.json
-                    pretrained:str=None, # pretrained tag (open_clip)
-                    checkpoint:str=None, # local weights file of the base model
-                    vpt:store_true=False, # train the VPT baseline (prompt tokens) instead of LR tokens
-                    start_block:int=0, # first transformer block with an LR token (the paper's ablation)
-                    n_prompts:int=50, # VPT prompt tokens
-                    steps:int=1000, # optimisation steps
-                    epochs:float=None, # instead of --steps: passes over the source
-                    batch_size:int=128, lr:float=1e-3, weight_decay:float=0.1,
-                    n_images:int=20000, # procedural source: number of scenes
-                    seed:int=0,
-                    device:str=None, # cpu, cuda, cuda:1 (default: cuda when available)
-                    workers:int=0, # image-loading worker processes
-                    quiet:store_true=False, # no progress bar
-                    unfreeze_last:int=0, # ablation (Table 5 "not frozen"): also fine-tune the last K transformer blocks
-                    lr_factor:float=0.01, # the unfrozen blocks' learning rate as a multiple of --lr
-                    no_tokens:store_true=False, # ablation: no LR tokens, only the unfrozen blocks train (needs --unfreeze-last)
-                    loss:str='distill', # distill (the method), caption (Table 5 "CL": classify images into their captions) or distill+caption
-                    caption_classes:str='all', # caption losses: all captions of the source are the classes, or the batch's
-                    buckets:str='16-32,32-64,64-128', # LR size buckets lo-hi (Table 6), e.g. 16-32 or 16-32,32-64,64-128,128-224
-                    images_per_caption:int=None, # ablation (Fig. 13): train on at most N images of each caption
-                    per_caption:int=1 # procedural source: images rendered per scene description (captions are shared by them)
-                   ):
-    "Train LR-TK0 tokens (or VPT prompts) for a frozen ViT by multi-scale self-distillation; re-running resumes."
-    run_command(lambda: _train_body(model, source, out, pretrained, checkpoint, vpt, start_block, n_prompts, steps, epochs,
-                                    batch_size, lr, weight_decay, n_images, seed, device, workers, quiet, unfreeze_last=unfreeze_last,
-                                    lr_factor=lr_factor, no_tokens=no_tokens, loss=loss, caption_classes=caption_classes, buckets=buckets,
-                                    images_per_caption=images_per_caption, per_caption=per_caption), 'lr0fm_train_tk0')

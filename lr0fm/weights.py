@@ -9,13 +9,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 import numpy as np, pandas as pd
-from fastcore.script import call_parse, store_true
-from .core import Lr0fmError, assets_path, atomic_write, run_command, utc_now, check_bounds
+from .core import Lr0fmError, assets_path, atomic_write, utc_now, check_bounds
 from .metrics import ALPHA, canonical_dataset, norm_resolution, order_datasets, rank_correlation, robustness, wide
 
 # %% auto #0
 __all__ = ['WEIGHT_BOUNDS', 'published_weights', 'objective_coefficients', 'load_weights', 'objective', 'gamma_table',
-           'WeightSearch', 'optimise_weights', 'save_weight_search', 'lr0fm_weights']
+           'WeightSearch', 'optimise_weights', 'save_weight_search']
 
 # %% ../nbs/05c_weights.ipynb #182679c4
 @lru_cache(None)
@@ -145,24 +144,3 @@ def save_weight_search(ws:WeightSearch, # result of `optimise_weights`
                                         if all(d in published_weights() for d in Gam.columns) else None)
     with atomic_write(out / 'search.json') as f: json.dump(meta, f, indent=1, default=float)
     return out / 'weights.json'
-
-# %% ../nbs/05c_weights.ipynb #14a28cb3
-@call_parse
-def lr0fm_weights(published:store_true=False, # optimise on the published LR0.FM results shipped with lr0fm
-                  results:str=None, # ... or on a result store folder (both: the datasets they share)
-                  res:int=16, # resolution of the optimisation (the paper: 16)
-                  trials:int=30, # Ax trials (the paper's full search: use 150 or more)
-                  seed:int=0, # seed of the Ax client and its Sobol initialisation
-                  out:str=None, # output folder: weights.json, trials.csv, search.json
-                  quiet:store_true=False # no progress lines
-                 ):
-    "Optimise WAR dataset weights with Ax (paper eq. 2) and write weights.json and the trial history."
-    def body():
-        from lr0fm.published import accuracy_table_from
-        if not out: raise Lr0fmError('--out is required (the folder for weights.json and trials.csv)')
-        t, src = accuracy_table_from(published, results)
-        ws = optimise_weights(t, res, trials, seed, progress=not quiet)
-        p = save_weight_search(ws, out, src, ws.Gam)
-        print(f'best objective {ws.objective:.4f} after {trials} trials (published weights: {ws.published_objective:.4f}); '
-              f'wrote {p}, {p.parent / "trials.csv"} and {p.parent / "search.json"}')
-    return run_command(body, 'lr0fm_weights')

@@ -40,6 +40,7 @@ def _precision(device, dtype:str|None=None)->str:
     if torch.device(device).type != 'cuda': return 'float32'
     return dtype or ('bfloat16' if torch.cuda.is_bf16_supported() else 'float16')
 
+# %% ../nbs/04_zeroshot.ipynb #f533b191
 def build_classifier(bundle, # a `ModelBundle`
                      classnames:list[str], # one name per class, in label order
                      templates:list[str], # prompt templates, each with one `{}`

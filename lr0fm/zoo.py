@@ -8,13 +8,13 @@ import difflib, importlib.util, os, re, sys
 from functools import lru_cache
 from pathlib import Path
 import pandas as pd
-from .core import Lr0fmError, assets_path, run_command, closest, url_cache_path
+from .core import Lr0fmError, assets_path, closest, url_cache_path
 from .published import name_key  # torch-free
 from .degrade import resize_mode_for  # torch-free: the authors' pipelines live there, in one place
 
 # %% auto #0
 __all__ = ['FAMILIES', 'FAMILY_COUNTS', 'EXTRA_PACKAGES', 'CSV_COLUMNS', 'catalogue', 'find_backbone', 'is_backbone',
-           'availability', 'catalogue_status', 'load_backbone', 'models_table', 'lr0fm_models']
+           'availability', 'catalogue_status', 'load_backbone', 'models_table']
 
 # %% ../nbs/03a_zoo.ipynb #d0336e6f
 FAMILIES = ('CLIP', 'OpenCLIP', 'MetaCLIP', 'CLIPA', 'SigLIP', 'CoCa', 'M2-Encoder', 'ALBEF', 'BLIP', 'EVA-CLIP')
@@ -145,8 +145,6 @@ def load_backbone(name:str, # a catalogue display name, e.g. 'SigLIP-ViT-B/16@25
     return b
 
 # %% ../nbs/03a_zoo.ipynb #fb97d95c
-from fastcore.script import call_parse
-
 CSV_COLUMNS = ['family', 'name', 'arch', 'source', 'loader', 'extra', 'params_m', 'gflops', 'input_size', 'resize', 'vision',
                'pretrain_data', 'pretrain_size_m', 'finetuned', 'finetune_data', 'mapping', 'available', 'why']
 
@@ -164,14 +162,3 @@ def models_table(family:str|None=None, as_csv:bool=False)->str:
     n = int(df.available.sum())
     lines.append(f'{n} of {len(df)} backbones can be loaded here (+); lr0fm_models --csv prints every column.')
     return '\n'.join(lines)
-
-@call_parse
-def lr0fm_models(family:str=None, # list only this family, e.g. SigLIP
-                 csv:bool=False # print the catalogue as CSV (with `available` and `why`)
-                ):
-    "List the 66 LR0.FM backbones and whether each can be loaded in this environment."
-    def body():
-        try: print(models_table(family, csv), flush=True)
-        except BrokenPipeError:  # `lr0fm_models --csv | head`: stop quietly
-            sys.stdout = open(os.devnull, 'w')
-    run_command(body, 'lr0fm_models')

@@ -119,7 +119,7 @@ def test_missing_data_extra_names_the_package(tmp_path, monkeypatch):
     r = dataset_status('imagenet-hard', tmp_path)
     assert r['state'] == 'error' and "pip install 'lr0fm[data]'" in r['note']
     code = ("import sys; sys.modules['datasets'] = None\n"
-            "from lr0fm.datasets import lr0fm_datasets; lr0fm_datasets(root=sys.argv[1], dataset='imagenet-hard')")
+            "from lr0fm.cli import lr0fm_datasets; lr0fm_datasets(root=sys.argv[1], dataset='imagenet-hard')")
     out = subprocess.run([sys.executable, '-c', code, str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and 'Traceback' not in out.stderr, out.stderr
     assert "INCOMPLETE" in out.stdout and "pip install 'lr0fm[data]'" in out.stdout

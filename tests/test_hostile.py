@@ -96,13 +96,13 @@ def test_fuzz_store_files(store, tmp_path):
 
 def _commands():
     from lr0fm.cli import lr0fm_eval, lr0fm_demo
-    from lr0fm.sweep import lr0fm_sweep
-    from lr0fm.results import lr0fm_store
-    from lr0fm.analysis import lr0fm_report
-    from lr0fm.weights import lr0fm_weights
-    from lr0fm.train import lr0fm_train_tk0
-    from lr0fm.datasets import lr0fm_datasets
-    from lr0fm.zoo import lr0fm_models
+    from lr0fm.cli import lr0fm_sweep
+    from lr0fm.cli import lr0fm_store
+    from lr0fm.cli import lr0fm_report
+    from lr0fm.cli import lr0fm_weights
+    from lr0fm.cli import lr0fm_train_tk0
+    from lr0fm.cli import lr0fm_datasets
+    from lr0fm.cli import lr0fm_models
     return dict(lr0fm_eval=lr0fm_eval, lr0fm_demo=lr0fm_demo, lr0fm_sweep=lr0fm_sweep, lr0fm_store=lr0fm_store, lr0fm_report=lr0fm_report,
                 lr0fm_weights=lr0fm_weights, lr0fm_train_tk0=lr0fm_train_tk0, lr0fm_datasets=lr0fm_datasets, lr0fm_models=lr0fm_models)
 
@@ -229,7 +229,8 @@ def test_fuzz_sweep_files(store, tmp_path):
     one line which file is damaged."""
     from dataclasses import asdict
     from lr0fm.cli import run_eval
-    from lr0fm.sweep import SweepSpec, job_name, job_parameters, lr0fm_sweep, _write_json
+    from lr0fm.sweep import SweepSpec, job_name, job_parameters, _write_json
+    from lr0fm.cli import lr0fm_sweep
     root = tmp_path / 'sweep'
     spec = SweepSpec(['lr0fm-mini-s'], ['demo-colours'], str(root), resolutions=['HR', 16], per_class=1).check()
     b = spec.backbones[0]; n = job_name(b)

@@ -259,3 +259,23 @@ def test_sr_views_end_to_end_through_lr0fm_eval(d, tmp_path):
     assert other.returncode == 2 and 'made with sr:esrgan = esrgan_x4.safetensors' in other.stderr, other.stderr  # other weights, same name
     e = run('--resolutions', 'HR', '16+sr:hat', '--out', str(tmp_path / 'none'))
     assert e.returncode == 2 and e.stderr.count('\n') == 1 and 'pass --sr hat=PATH' in e.stderr, e.stderr
+
+
+def test_sr_views_in_a_sweep(d, tmp_path):
+    """A sweep runs SR views: `lr0fm_sweep --sr NAME=PATH` with the local executor (a papermill job per backbone) stores
+    the SR view with its model recorded, as `lr0fm_eval` does; a view without its checkpoint, or a checkpoint that is not
+    there, is refused in one line before any job starts."""
+    import json, subprocess
+    import pandas as pd
+    exe = Path(sys.executable).parent / 'lr0fm_sweep'
+    base = ['--backbones', 'lr0fm-mini-s', '--datasets', 'demo-colours', '--per-class', '1', '--resolutions', 'HR', '16', '16+sr:esrgan']
+    run = lambda *a: subprocess.run([str(exe), *base, *a], capture_output=True, text=True, timeout=600)
+    p = run('--sr', f'esrgan={d / "esrgan_x4.safetensors"}', '--out', str(tmp_path / 'sw'))
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    r = pd.read_csv(tmp_path / 'sw' / 'results.csv').set_index('view')
+    assert list(r.index) == ['HR', '16', '16+sr:esrgan']
+    assert json.loads(r.loc['16+sr:esrgan', 'sr_models'])['esrgan']['architecture'] == 'ESRGAN'
+    for args, says in [((), "needs the SR model 'esrgan'; give --sr esrgan=PATH"), (('--sr', f'esrgan={d / "nope.pth"}'), 'nope.pth: no such file')]:
+        e = run(*args, '--out', str(tmp_path / 'none'))
+        assert e.returncode == 2 and e.stderr.count('\n') == 1 and says in e.stderr, e.stderr
+    assert not (tmp_path / 'none' / 'jobs').exists()
