@@ -40,35 +40,12 @@ def _unwrap(obj):
 # %% ../nbs/02b_sr.ipynb #11900153
 def read_state_dict(path:str|Path # an SR checkpoint: .safetensors, .pth, .pt, .ckpt or .bin
                    )->dict:
-    "The tensors of an SR checkpoint, read without unpickling anything but tensors and plain containers."
+    "The tensors of an SR checkpoint, read by `lr0fm.models.read_checkpoint` (tensors, plain containers and its allow-list only) and unwrapped."
+    from lr0fm.models import read_checkpoint
     p = Path(path).expanduser()
-    if not p.exists(): raise Lr0fmError(f'{p}: no such SR model file; check the path given to --sr NAME=PATH')
-    if not p.is_file(): raise Lr0fmError(f'{p}: is a folder, not an SR model file; give the checkpoint file itself to --sr NAME=PATH')
-    ext = p.suffix.lower()
-    if ext not in _EXTS:
-        raise Lr0fmError(f"{p}: unknown SR model file type '{ext or '(none)'}'; use a .safetensors, .pth, .pt, .ckpt or .bin checkpoint")
-    try:
-        if ext == '.safetensors':
-            from safetensors.torch import load_file
-            obj = load_file(str(p), device='cpu')
-        else:
-            with warnings.catch_warnings():           # torch warns about odd protocols and TorchScript before failing
-                warnings.simplefilter('ignore')
-                obj = torch.load(p, map_location='cpu', weights_only=True)
-    except OSError as e:
-        if e.filename is not None: raise          # permission and the like: `run_command` reports these
-        raise Lr0fmError(f'{p}: damaged or not a tensor file ({_reason(e)}); download it again') from None
-    except Exception as e:                        # UnpicklingError, RuntimeError (bad zip), EOFError, SafetensorError, ...
-        s = str(e)
-        if 'TorchScript' in s:
-            raise Lr0fmError(f'{p}: is a TorchScript archive, which lr0fm does not load; pass the model\'s state dict (.pth or .safetensors) instead') from None
-        g = re.search(r'Unsupported global: GLOBAL ([\w.]+)', s)
-        if g:
-            raise Lr0fmError(f'{p}: holds Python objects besides tensors ({g.group(1)}), which lr0fm does not unpickle since they could run code; '
-                             'use a checkpoint of tensors only (safetensors, or torch.save(model.state_dict(), ...))') from None
-        what = 'a safetensors file' if ext == '.safetensors' else 'a PyTorch file of tensors only'
-        raise Lr0fmError(f'{p}: damaged, or not {what} ({_reason(e)}); download it again, or re-save its tensors with safetensors') from None
-    obj = _unwrap(obj)
+    if p.is_file() and p.suffix.lower() not in _EXTS:
+        raise Lr0fmError(f"{p}: unknown SR model file type '{p.suffix.lower() or '(none)'}'; use a .safetensors, .pth, .pt, .ckpt or .bin checkpoint")
+    obj = _unwrap(read_checkpoint(p, 'SR model'))
     sd = {k: v for k, v in obj.items() if isinstance(k, str) and isinstance(v, torch.Tensor)} if isinstance(obj, dict) else {}
     if not sd: raise Lr0fmError(f'{p}: holds no tensors ({type(obj).__name__}), so it is not a model checkpoint; check the file given to --sr')
     return sd
