@@ -13,7 +13,7 @@ from .core import Lr0fmError
 from .views import SR_NAME  # the one rule for SR model names (views parse sr:NAME with it)
 
 # %% auto #0
-__all__ = ['read_state_dict', 'load_sr', 'SRModel', 'parse_sr_specs', 'load_sr_models', 'super_resolve']
+__all__ = ['read_state_dict', 'load_sr', 'SRModel', 'parse_sr_specs', 'load_sr_models']
 
 # %% ../nbs/02b_sr.ipynb #90847e2c
 _EXTS = ('.safetensors', '.pth', '.pt', '.ckpt', '.bin')
@@ -193,14 +193,3 @@ def load_sr_models(specs, # `{name: path}`, or 'NAME=PATH' values as `parse_sr_s
             if not isinstance(n, str) or not SR_NAME.fullmatch(n): raise Lr0fmError(f'SR model name {n!r} is not usable in sr:NAME; use letters, digits, _ . -')
     else: specs = parse_sr_specs(specs)
     return {n: load_sr(p, device, name=n) for n, p in specs.items()}
-
-# %% ../nbs/02b_sr.ipynb #d7e07693
-def super_resolve(img:Image.Image, # the (low-resolution) image
-                  name:str, # the step's model name, as in `sr:NAME`
-                  models:dict|None # `{name: SRModel}` (or any image -> image callables) from `load_sr_models`
-                 )->Image.Image:
-    "The image super-resolved by the model registered as `name`."
-    m = (models or {}).get(name)
-    if m is None:
-        raise Lr0fmError(f"view step sr:{name} needs an SR model; pass --sr {name}=PATH (known: {', '.join(sorted(models or {})) or 'none'})")
-    return m(img)

@@ -279,7 +279,7 @@ def check_sr(self:View, sr:dict|None=None):
     "One clear line when an `sr:NAME` step of this view has no model in `sr`."
     lack = [n for n in self.sr_names if n not in (sr or {})]
     if lack: raise Lr0fmError(f"view '{self}': no super-resolution model is named {lack[0]!r}; pass --sr {lack[0]}=PATH "
-                              f"(an SR checkpoint, with the lr0fm[sr] extra){'; known: ' + ', '.join(sr) if sr else ''}")
+                              f"(an SR checkpoint, with the lr0fm[sr] extra){'; known: ' + ', '.join(sorted(sr)) if sr else ''}")
 
 @patch
 def apply(self:View, img:Image.Image, # the decoded HR image

@@ -11,7 +11,8 @@ import numpy as np, pytest, torch
 from PIL import Image
 from safetensors.torch import save_file
 from lr0fm.core import Lr0fmError
-from lr0fm.sr import SRModel, load_sr, load_sr_models, parse_sr_specs, read_state_dict, super_resolve
+from lr0fm.sr import SRModel, load_sr, load_sr_models, parse_sr_specs, read_state_dict
+from lr0fm.views import View
 
 spandrel = pytest.importorskip('spandrel')
 from spandrel.architectures.ESRGAN import ESRGAN
@@ -204,16 +205,17 @@ def test_parse_sr_specs():
     assert 'given twice' in _err(parse_sr_specs, ['a=m.pth', 'a=n.pth'])
 
 
-def test_registry_and_super_resolve(d, im):
+def test_registry_and_sr_steps(d, im):
     ms = load_sr_models([f'x4={d}/esrgan_x4.safetensors', f'x2={d}/swinir_x2.pth'])
     assert {n: (m.name, m.architecture, m.scale) for n, m in ms.items()} == {'x4': ('x4', 'ESRGAN', 4), 'x2': ('x2', 'SwinIR', 2)}
     assert load_sr_models({'c': d / 'compact_x2.safetensors'})['c'].scale == 2
     assert load_sr_models({}) == {} and load_sr_models(None) == {}
     assert 'not usable' in _err(load_sr_models, {'a b': d / 'esrgan_x4.pth'})
-    assert super_resolve(im, 'x4', ms).tobytes() == ms['x4'](im).tobytes()
-    assert super_resolve(im, 'x', {'x': lambda i: i.resize((5, 5))}).size == (5, 5)   # any image -> image callable
-    assert _err(super_resolve, im, 'esrgan', ms) == 'view step sr:esrgan needs an SR model; pass --sr esrgan=PATH (known: x2, x4)'
-    assert _err(super_resolve, im, 'esrgan', None).endswith('(known: none)')
+    sr = lambda name, models: View.parse(f'sr:{name}').apply(im, sr=models)  # one sr:NAME step, as views apply it
+    assert sr('x4', ms).tobytes() == ms['x4'](im).tobytes()
+    assert sr('x', {'x': lambda i: i.resize((5, 5))}).size == (5, 5)   # any image -> image callable
+    assert _err(sr, 'esrgan', ms).endswith("no super-resolution model is named 'esrgan'; pass --sr esrgan=PATH (an SR checkpoint, with the lr0fm[sr] extra); known: x2, x4")
+    assert _err(sr, 'esrgan', None).endswith('with the lr0fm[sr] extra)')
 
 
 @pytest.mark.parametrize('stem', ['esrgan_x4', 'swinir_x2', 'compact_x2'])
