@@ -69,14 +69,10 @@ def _sr_paths(sr, # {name: path}, 'NAME=PATH' values, or None
              )->dict:
     "The SR checkpoints the views name, as {name: absolute path}; one clear line for a view without one or a file that is not there."
     specs = [f'{k}={v}' for k, v in sr.items()] if isinstance(sr, dict) else sr
-    need = sorted({n for v in views for n in v.sr_names})
-    if not specs and not need: return {}
+    if not specs and not any(v.sr_names for v in views): return {}
     from lr0fm.sr import parse_sr_specs  # the NAME=PATH rules of lr0fm_eval --sr
     paths = {n: p.absolute() for n, p in parse_sr_specs(specs).items()}
-    lack = [n for n in need if n not in paths]
-    if lack:
-        v = next(str(v) for v in views if lack[0] in v.sr_names)
-        raise Lr0fmError(f"view '{v}' needs the SR model {lack[0]!r}; give --sr {lack[0]}=PATH (a checkpoint every job of the sweep can read)")
+    for v in views: v.check_sr(paths)  # the check lr0fm_eval makes, here before any job starts
     gone = [f'{n}={p}' for n, p in paths.items() if not p.is_file()]
     if gone: raise Lr0fmError(f'--sr {gone[0]}: no such file; the SR checkpoints must be on a filesystem every job of the sweep reads')
     return {n: str(p) for n, p in sorted(paths.items())}
@@ -117,8 +113,8 @@ class SweepSpec:
         if dup: raise Lr0fmError(f'backbones repeat ({dup[0]}); give each once')
         self.datasets = expand_datasets([str(d) for d in self.datasets])
         self.resolutions = eval_views(self.resolutions)
-        self.sr = _sr_paths(self.sr, [v for v in self.resolutions if isinstance(v, View)])
-        odd = [str(v) for v in self.resolutions if isinstance(v, View)]
+        odd = [v for v in self.resolutions if isinstance(v, View)]  # `eval_views` keeps the paper's views as 'HR' and ints
+        self.sr = _sr_paths(self.sr, odd)
         if odd and self.resize_backend == 'torch': raise Lr0fmError(f"the torch resize backend makes the paper's resolution views only; run view '{odd[0]}' with --resize-backend pil")
         check_bounds(batch_size=self.batch_size, workers=self.workers, limit=self.limit, per_class=self.per_class)
         self.out = str(Path(self.out).absolute())

@@ -277,7 +277,7 @@ def test_sr_views_in_a_sweep(d, tmp_path):
     r = pd.read_csv(tmp_path / 'sw' / 'results.csv').set_index('view')
     assert list(r.index) == ['HR', '16', '16+sr:esrgan']
     assert json.loads(r.loc['16+sr:esrgan', 'sr_models'])['esrgan']['architecture'] == 'ESRGAN'
-    for args, says in [((), "needs the SR model 'esrgan'; give --sr esrgan=PATH"), (('--sr', f'esrgan={d / "nope.pth"}'), 'nope.pth: no such file')]:
+    for args, says in [((), "no super-resolution model is named 'esrgan'; pass --sr esrgan=PATH"), (('--sr', f'esrgan={d / "nope.pth"}'), 'nope.pth: no such file')]:
         e = run(*args, '--out', str(tmp_path / 'none'))
         assert e.returncode == 2 and e.stderr.count('\n') == 1 and says in e.stderr, e.stderr
     assert not (tmp_path / 'none' / 'jobs').exists()
