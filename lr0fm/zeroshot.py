@@ -15,8 +15,8 @@ from .degrade import DEFAULT_RESOLUTIONS, res_label, lr_transform, resize_mode_f
 from .views import View, eval_views
 
 # %% auto #0
-__all__ = ['AMP_DTYPES', 'RESIZE_BACKENDS', 'classifier_digest', 'build_classifier', 'usable_cores', 'auto_workers',
-           'auto_batch_size', 'TorchPipeline', 'torch_pipeline', 'torch_views', 'EvalResult', 'evaluate',
+__all__ = ['AMP_DTYPES', 'RESIZE_BACKENDS', 'classifier_digest', 'build_classifier', 'usable_cores', 'auto_workers', 'chunk_size',
+           'auto_batch_size', 'ViewPrep', 'TorchPipeline', 'torch_pipeline', 'torch_views', 'EvalResult', 'evaluate',
            'score_features']
 
 # %% ../nbs/04_zeroshot.ipynb #fa730880
@@ -83,11 +83,20 @@ def usable_cores()->int:
     except (AttributeError, OSError): return max(1, os.cpu_count() or 1)
 
 def auto_workers(device, # where the model runs
-                 n_batches:int # batches this pass will load
+                 n_chunks:int # image chunks this pass will load (`chunk_size`)
                 )->int:
-    "Decoding workers when none are given: every usable core on a GPU (never more than there are batches), none on a CPU."
+    "Decoding workers when none are given: every usable core on a GPU (never more than there are chunks), none on a CPU."
     if torch.device(device).type == 'cpu': return 0
-    return max(0, min(usable_cores(), n_batches))
+    return max(0, min(usable_cores(), n_chunks))
+
+# %% ../nbs/04_zeroshot.ipynb #9f766714
+def chunk_size(n_images:int, # images in the pass
+               workers:int, # decoding workers (0: the main process)
+               most:int=8 # the largest chunk
+              )->int:
+    "Images a decoding worker takes at a time: at most `most`, and small enough that each worker gets about eight chunks."
+    import math
+    return max(1, min(most, math.ceil(n_images / (8 * max(1, workers)))))
 
 # %% ../nbs/04_zeroshot.ipynb #ec14303c
 def auto_batch_size(bundle, # the model
@@ -105,8 +114,8 @@ def auto_batch_size(bundle, # the model
     with torch.no_grad(), _autocast(dev, bundle.meta.get('amp_dtype')): bundle.encode_image(x)
     per_image = max(1, (torch.cuda.max_memory_allocated(dev) - base) / probe)
     free, _ = torch.cuda.mem_get_info(dev)
-    # the views of a batch are encoded one view at a time; the batch's views themselves stay on the device
-    per_image += n_views * 3 * s * s * 4
+    # the batch's views stay on the device as uint8, and are made float and encoded one view at a time
+    per_image += n_views * 3 * s * s + 3 * s * s * 4
     return int(max(lo, min(hi, free * 0.5 // per_image)))
 
 # %% ../nbs/04_zeroshot.ipynb #5f8d58c2
@@ -134,6 +143,59 @@ def _collate(batch):
     if not ok: return [], None, bad
     same = len({tuple(v.shape) for _, v in ok}) == 1
     return [i for i, _ in ok], (torch.stack([v for _, v in ok]) if same else [v for _, v in ok]), bad
+
+# %% ../nbs/04_zeroshot.ipynb #077f4c30
+def _to_u8(img)->torch.Tensor:
+    "A PIL RGB image as a (3, H, W) uint8 tensor (what `ToTensor` would scale to [0, 1])."
+    if img.mode != 'RGB': raise Lr0fmError(f'the view is in mode {img.mode}, not RGB; the model transform must convert to RGB before ToTensor')
+    return torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1)
+
+class ViewPrep:
+    "A model transform split for the data path: PIL steps in the decode workers (`worker`, uint8 out), float conversion and `Normalize` on the device (`finish`)."
+    def __init__(self, transform):
+        steps, self.mean, self.std, self.u8 = getattr(transform, 'transforms', None), None, None, False
+        names = [type(s).__name__ for s in steps or []]
+        k = next((i for i, n in enumerate(names) if n in ('ToTensor', 'MaybeToTensor')), None)
+        tail = names[k + 1:] if k is not None else None
+        if tail in ([], ['Normalize']):
+            from torchvision import transforms as T
+            self.u8, self.worker = True, T.Compose(list(steps[:k]) + [_to_u8])
+            if tail: self.mean, self.std = tuple(steps[-1].mean), tuple(steps[-1].std)
+        else: self.worker = transform
+    def finish(self, views:torch.Tensor, device)->torch.Tensor:
+        "The model's input from what the workers made: uint8 -> float in [0, 1] -> normalised, on `device`."
+        views = views.to(device, non_blocking=True)
+        if not self.u8: return views
+        x = views.float().div_(255)
+        if self.mean is None: return x
+        m, s = (torch.tensor(v, device=x.device).view(3, 1, 1) for v in (self.mean, self.std))  # channels are dim -3
+        return x.sub_(m).div_(s)
+
+# %% ../nbs/04_zeroshot.ipynb #9dfb5e7f
+def _rebatch(chunks, # iterable of (indices, views or None, bad) from the DataLoader (`_collate`)
+             batch_size:int, # images per model batch
+             move=None # stacked views -> views on the device (e.g. `lambda x: x.to('cuda', non_blocking=True)`)
+            ):
+    "Model batches of `batch_size` images, (indices, views, bad), assembled from decoding chunks in order."
+    ids, parts, bad, n = [], [], [], 0
+    def cut(k):
+        nonlocal parts, ids, n
+        if isinstance(parts[0], list): flat = [v for p in parts for v in p]; views, rest = flat[:k], flat[k:]
+        else:
+            x = parts[0] if len(parts) == 1 else torch.cat(parts)
+            views, rest = x[:k], x[k:]
+        out = (ids[:k], views, bad[:])
+        ids, parts, n = ids[k:], ([rest] if len(rest) else []), n - k
+        bad.clear()
+        return out
+    for ci, views, b in chunks:
+        bad += b
+        if views is not None:
+            ids += ci; n += len(ci)
+            parts.append(move(views) if move is not None and not isinstance(views, list) else views)
+        while n >= batch_size: yield cut(batch_size)
+    if n: yield cut(n)
+    elif bad: yield [], None, bad[:]
 
 # %% ../nbs/04_zeroshot.ipynb #48fbfa62
 RESIZE_BACKENDS = ('pil', 'torch')
@@ -235,7 +297,7 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.registry.load_model`
              resolutions=DEFAULT_RESOLUTIONS, # 'HR' and/or pixel sizes
              protocol:str='model', # 'model': the model's own preprocessing; 'paper': the authors' per-family pipeline
              batch_size:int|None=None, # images per batch (each brings all its views); None: `auto_batch_size`
-             workers:int|None=None, # decoding worker processes; None: `auto_workers`
+             workers:int|None=None, # decoding worker processes; None: `auto_workers` (each takes `chunk_size` images at a time)
              limit:int|None=None, # evaluate only the first `limit` images
              classifier:torch.Tensor|None=None, # a prebuilt classifier (default: `build_classifier`, cached)
              cache_dir:str|Path|None=None, # disk cache for the classifier
@@ -263,25 +325,26 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.registry.load_model`
     tf, rm = lr_transform(bundle, protocol), resize_mode_for(bundle.meta, protocol)
     idx = range(len(ds) if limit is None else min(limit, len(ds)))
     bs = batch_size or auto_batch_size(bundle, len(res))
-    nw = auto_workers(dev, math.ceil(len(idx) / bs)) if workers is None else workers
-    dl = torch.utils.data.DataLoader(_ViewSet(ds, idx, res, tf, rm, rgb_after_resize(protocol), decode_only=pipe is not None, sr=sr),
-                                     batch_size=bs, num_workers=nw, collate_fn=_collate, pin_memory=dev.type == 'cuda',
-                                     prefetch_factor=4 if nw else None)
+    nw = auto_workers(dev, math.ceil(len(idx) / chunk_size(len(idx), usable_cores()))) if workers is None else workers
+    cs, prep = chunk_size(len(idx), nw), None if pipe else ViewPrep(tf)
+    dl = torch.utils.data.DataLoader(_ViewSet(ds, idx, res, prep.worker if prep else tf, rm, rgb_after_resize(protocol), decode_only=pipe is not None, sr=sr),
+                                     batch_size=cs, num_workers=nw, collate_fn=_collate, pin_memory=dev.type == 'cuda',
+                                     prefetch_factor=max(2, min(16, math.ceil(bs / (nw * cs)))) if nw else None)
     if progress:
         from tqdm.auto import tqdm
-        dl = tqdm(dl, desc=f'{bundle.name} / {ds.name}', unit='batch')
+        dl = tqdm(dl, desc=f'{bundle.name} / {ds.name}', unit='chunk', total=len(dl))
     k, scale = min(5, ds.n_classes), bundle.logit_scale
     ids, preds, skipped, feats = [], [], [], [[] for _ in res] if keep_features else None
     with torch.no_grad():
-        for bi, views, bad in dl:
+        for bi, views, bad in _rebatch(dl, bs, None if pipe else (lambda x: x.to(dev, non_blocking=True))):
             skipped += [dict(image_id=ds.image_id(i), reason=r) for i, r in bad]
             if views is None: continue
-            views = torch_views(views, res, pipe, dev) if pipe else views.to(dev, non_blocking=True)
+            if pipe: views = torch_views(views, res, pipe, dev)
             names, top = [ds.image_id(i) for i in bi] if observe else None, []
             with _autocast(dev, amp):
                 for r, rl in enumerate(res):
                     with observe(res_label(rl), names) if observe else contextlib.nullcontext():
-                        f = bundle.encode_image(views[:, r])
+                        f = bundle.encode_image(views[:, r] if pipe else prep.finish(views[:, r], dev))
                     top.append((scale * f @ w.T).topk(k, dim=-1).indices.cpu())
                     if feats is not None: feats[r].append(f.half().cpu())
             preds.append(torch.stack(top, 1))  # (B, R, k)

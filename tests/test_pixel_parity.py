@@ -5,7 +5,8 @@ at aabd8b8; file and line in nbs/02_degrade.ipynb, "The authors' pipelines"), wi
 taken from lr0fm: the dataset class opens the file with `Image.open` and no conversion; the transform is a bicubic
 `Resize` to the low resolution (an int: shorter side, or (n, n): squash), a bicubic `Resize` to the model size, a
 `CenterCrop` for the shorter-side pipeline, `convert("RGB")`, `ToTensor` and `Normalize`; HR drops the first resize.
-lr0fm's views come from the path `evaluate` uses (`_ViewSet` with the `paper` transform). The photos are 60 of the
+lr0fm's views come from the path `evaluate` uses: `_ViewSet` running the PIL half of the `paper` transform in the decode
+worker (uint8 out), then `ViewPrep.finish` making the float tensor and normalising, as on the model's device. The photos are 60 of the
 ImageNet sample beside the checkout (all 23 grayscale ones among them) plus CMYK, palette, RGBA, LA and 16-bit
 versions of a few of them; the test skips when the sample is absent.
 """
@@ -94,18 +95,21 @@ def test_paper_views_are_the_authors(photos, name):
     from lr0fm.zoo import find_backbone
     from lr0fm.models import ModelBundle
     from lr0fm.degrade import lr_transform, resize_mode_for, rgb_after_resize
-    from lr0fm.zeroshot import _ViewSet
+    from lr0fm.zeroshot import _ViewSet, ViewPrep
     pipeline, norm, own = CASES[name]
     row = find_backbone(name)
     size = int(row.input_size)
     b = ModelBundle(None, None, None, dict(name=row['name'], family=row.family, input_size=size, mean=own[0], std=own[1],
                                            resize_mode='shortest'))
     tf, rm = lr_transform(b, 'paper'), resize_mode_for(b.meta, 'paper')
-    vs = _ViewSet(photos, range(len(photos)), RES, tf, rm, rgb_after_resize('paper'))
+    prep = ViewPrep(tf)
+    assert prep.u8, 'the paper transform must split into PIL steps and a device half'
+    vs = _ViewSet(photos, range(len(photos)), RES, prep.worker, rm, rgb_after_resize('paper'))
     bad = []
     for k in range(len(photos)):
         _, views, err = vs[k]
         assert err is None, err
+        views = prep.finish(views, 'cpu')
         path = photos.items[k][0]
         for j, n in enumerate(RES):
             ref = authors_view(path, pipeline, size, norm, n)
