@@ -119,6 +119,10 @@ def auto_batch_size(bundle, # the model
     return int(max(lo, min(hi, free * 0.5 // per_image)))
 
 # %% ../nbs/04_zeroshot.ipynb #5f8d58c2
+def _chw(img)->torch.Tensor:
+    "A PIL RGB image as a contiguous (3, H, W) uint8 tensor (numpy's transpose copy: torch's permute of uint8 is several times slower)."
+    return torch.from_numpy(np.ascontiguousarray(np.asarray(img, dtype=np.uint8).transpose(2, 0, 1)))
+
 class _ViewSet(torch.utils.data.Dataset):
     "Image i -> all its views from one decode (or, `decode_only`, the decoded RGB image as uint8); a bad image comes back as its reason."
     def __init__(self, ds, indices, resolutions, transform, resize_mode,
@@ -133,7 +137,7 @@ class _ViewSet(torch.utils.data.Dataset):
         try: img = self.ds.load_decoded(i) if self.keep_mode and not self.decode_only else self.ds.load(i)
         except BadImage as e: return i, None, e.reason
         try:
-            if self.decode_only: return i, torch.from_numpy(np.array(img if img.mode == 'RGB' else img.convert('RGB'), dtype=np.uint8)).permute(2, 0, 1), None
+            if self.decode_only: return i, _chw(img if img.mode == 'RGB' else img.convert('RGB')), None
             return i, make_views(img, self.res, self.tf, self.rm, self.ds.image_id(i), self.sr), None
         except Exception as e: return i, None, f'could not make its views ({type(e).__name__}: {e})'
 
@@ -148,7 +152,7 @@ def _collate(batch):
 def _to_u8(img)->torch.Tensor:
     "A PIL RGB image as a (3, H, W) uint8 tensor (what `ToTensor` would scale to [0, 1])."
     if img.mode != 'RGB': raise Lr0fmError(f'the view is in mode {img.mode}, not RGB; the model transform must convert to RGB before ToTensor')
-    return torch.from_numpy(np.array(img, dtype=np.uint8)).permute(2, 0, 1)
+    return _chw(img)
 
 class ViewPrep:
     "A model transform split for the data path: PIL steps in the decode workers (`worker`, uint8 out), float conversion and `Normalize` on the device (`finish`)."
@@ -174,7 +178,7 @@ class ViewPrep:
 # %% ../nbs/04_zeroshot.ipynb #9dfb5e7f
 def _rebatch(chunks, # iterable of (indices, views or None, bad) from the DataLoader (`_collate`)
              batch_size:int, # images per model batch
-             move=None # stacked views -> views on the device (e.g. `lambda x: x.to('cuda', non_blocking=True)`)
+             move=None # stacked views -> views on the device (e.g. `lambda x: x.to('cuda', non_blocking=True)`); None: lists of images
             ):
     "Model batches of `batch_size` images, (indices, views, bad), assembled from decoding chunks in order."
     ids, parts, bad, n = [], [], [], 0
@@ -192,7 +196,8 @@ def _rebatch(chunks, # iterable of (indices, views or None, bad) from the DataLo
         bad += b
         if views is not None:
             ids += ci; n += len(ci)
-            parts.append(move(views) if move is not None and not isinstance(views, list) else views)
+            if move is None: views = views if isinstance(views, list) else list(views.unbind(0))  # images of any size: lists
+            parts.append(views if move is None else move(views))
         while n >= batch_size: yield cut(batch_size)
     if n: yield cut(n)
     elif bad: yield [], None, bad[:]
