@@ -131,4 +131,7 @@ def make_views(img:Image.Image, # one decoded image (RGB, or its decoded mode fo
         if r == 'HR': return img
         if isinstance(r, int): return degrade(img, r, resize_mode)
         return r.apply(img, r.seed_for(image_id), resize_mode, sr)  # a `lr0fm.views.View`
-    return torch.stack([transform(one(r)) for r in resolutions])
+    xs = [transform(one(r)) for r in resolutions]
+    # uint8 views (the data path's worker half): numpy's stack; torch's wakes its thread pool for a few hundred kB
+    if xs[0].dtype == torch.uint8: import numpy as np; return torch.from_numpy(np.stack([x.numpy() for x in xs]))
+    return torch.stack(xs)
