@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import Lr0fmError, assets_path, atomic_write, utc_now
+from .core import Lr0fmError, assets_path, atomic_write, utc_now, save_figure
 from .metrics import (ALPHA, Gamma, dataset_table, display_name, model_label, order_datasets, rank_correlation, res_order, robustness, robustness_table,
                            validate, common_grid, wide, severity_table, tidy_from_store, as_resolution)
 from .views import STEP_KINDS
@@ -47,9 +47,7 @@ def with_metadata(scores:pd.DataFrame # one row per model, a `model` column
 
 # %% ../nbs/07a_analysis.ipynb #04fa5324
 def _save(fig, path):
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=110, bbox_inches='tight')
+    if path is not None: save_figure(fig, path, dpi=110, bbox_inches='tight')
     return fig
 
 def plot_family_accuracy(table:pd.DataFrame, # tidy accuracy table with a `family` column
@@ -353,7 +351,7 @@ def plot_degradation_sweeps(sweeps:pd.DataFrame, # `severity_table`
         ax.legend(fontsize=7)
     fig.suptitle('Accuracy vs degradation severity' + (TOY_TITLE if table is not None and is_toy(table) else ''), fontsize=10)
     fig.tight_layout()
-    if path is not None: fig.savefig(path, dpi=110)
+    if path is not None: save_figure(fig, path, dpi=110)
     return fig
 
 # %% ../nbs/07a_analysis.ipynb #362ff974

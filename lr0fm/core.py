@@ -10,9 +10,9 @@ from importlib.resources import files
 import numpy as np
 
 # %% auto #0
-__all__ = ['BOUNDS', 'Lr0fmError', 'run_command', 'os_error_line', 'undash', 'dashed_options', 'assets_path', 'shared_data_path',
-           'url_cache_path', 'closest', 'set_seed', 'warmup_cosine', 'check_bounds', 'check_number', 'get_device',
-           'atomic_write', 'utc_now']
+__all__ = ['BOUNDS', 'RUN_FOLDERS', 'Lr0fmError', 'run_command', 'os_error_line', 'undash', 'dashed_options', 'assets_path',
+           'shared_data_path', 'url_cache_path', 'closest', 'set_seed', 'warmup_cosine', 'check_bounds', 'check_number',
+           'get_device', 'atomic_write', 'link_error', 'check_no_links', 'check_run_folder', 'save_figure', 'utc_now']
 
 # %% ../nbs/00_core.ipynb #2e9abc47
 class Lr0fmError(ValueError):
@@ -183,6 +183,46 @@ def atomic_write(path:str|Path, # the final file
     except BaseException:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
         raise
+
+# %% ../nbs/00_core.ipynb #b72348f6
+RUN_FOLDERS = ('shards', 'cache', 'notebooks', 'jobs', 'submitit', 'report', 'tokens')  # the sub-folders lr0fm writes in a run folder
+
+def link_error(path:str|Path)->Lr0fmError:
+    "The one-line refusal of a symbolic link found in a run folder."
+    try: to = f' (to {os.readlink(path)!r})'
+    except OSError: to = ''
+    return Lr0fmError(f'{path} is a symbolic link{to}; a run folder must not contain links — remove it or use a fresh --out')
+
+def check_no_links(path:str|Path, # a file or folder below `root`
+                   root:str|Path # the run folder (itself a link or not: the user named it)
+                  )->Path:
+    "`path`, checked to lie below `root` with no symbolic link among the folders between them (`path` itself may be one: a rename replaces it)."
+    path, top = Path(path), Path(os.path.abspath(root))
+    try: rel = Path(os.path.abspath(path)).relative_to(top)
+    except ValueError: raise Lr0fmError(f'{path} is not inside the run folder {root}; lr0fm writes only below its --out') from None
+    for k in range(1, len(rel.parts)):
+        if top.joinpath(*rel.parts[:k]).is_symlink(): raise link_error(top.joinpath(*rel.parts[:k]))
+    return path
+
+def check_run_folder(root:str|Path # a run folder (it need not exist yet)
+                    )->Path:
+    "`root`, after refusing symbolic links among its own sub-folders (`RUN_FOLDERS`, and any link to a folder)."
+    root = Path(root)
+    try:
+        with os.scandir(root) as it: links = [e for e in it if e.is_symlink() and (e.name in RUN_FOLDERS or e.is_dir())]
+    except (FileNotFoundError, NotADirectoryError): return root
+    if links: raise link_error(links[0].path)
+    return root
+
+# %% ../nbs/00_core.ipynb #0b669869
+def save_figure(fig, # a matplotlib figure
+                path:str|Path, # the file; its suffix names the format (png, pdf, svg)
+                **kw # passed to `savefig`, e.g. dpi=110
+               )->Path:
+    "Save a figure atomically: a link at `path` is replaced, never written through."
+    path = Path(path)
+    with atomic_write(path, 'wb') as f: fig.savefig(f, format=path.suffix.lstrip('.').lower() or 'png', **kw)
+    return path
 
 # %% ../nbs/00_core.ipynb #e39ba442
 def utc_now()->str:

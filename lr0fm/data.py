@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #dd9f73cb
 from __future__ import annotations
-import csv, json, os, warnings
+import contextlib, csv, json, os, warnings
 from functools import cache
 from pathlib import Path
 import numpy as np
@@ -12,8 +12,8 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from .core import Lr0fmError, assets_path, shared_data_path
 
 # %% auto #0
-__all__ = ['MIN_SIDE', 'DEFAULT_TEMPLATES', 'IMG_EXTS', 'BadImage', 'ImageTooSmall', 'to_rgb', 'load_image', 'check_templates',
-           'ZeroShotDataset', 'image_folder', 'csv_dataset', 'imagenet_meta']
+__all__ = ['MIN_SIDE', 'IMAGE_FORMATS', 'DEFAULT_TEMPLATES', 'IMG_EXTS', 'BadImage', 'ImageTooSmall', 'to_rgb', 'load_image',
+           'check_templates', 'ZeroShotDataset', 'image_folder', 'csv_dataset', 'imagenet_meta']
 
 # %% ../nbs/01_data.ipynb #46ffe0bc
 class BadImage(Lr0fmError):
@@ -44,6 +44,22 @@ def _check_side(img:Image.Image, name, min_side:int=MIN_SIDE)->Image.Image:
         raise ImageTooSmall(name, f'{img.size[0]}x{img.size[1]} px is smaller than the {min_side} px minimum')
     return img
 
+IMAGE_FORMATS = ('JPEG', 'PNG', 'BMP', 'GIF', 'TIFF', 'WEBP', 'PPM')  # the only Pillow decoders lr0fm runs (IMG_EXTS; never EPS, which runs Ghostscript)
+
+def _sniff(path)->str|None:
+    "The format another Pillow plugin would take a file for, from its first bytes alone (no decoder runs), or None."
+    Image.init()
+    try:
+        if hasattr(path, 'read'): path.seek(0); prefix = path.read(16); path.seek(0)
+        else:
+            with open(path, 'rb') as f: prefix = f.read(16)
+    except OSError: return None
+    for fmt in Image.ID:
+        accept = Image.OPEN[fmt][1]
+        with contextlib.suppress(Exception):
+            if fmt not in IMAGE_FORMATS and accept and accept(prefix): return fmt
+    return None
+
 def load_image(path, # image file: a path, or an open binary file object (e.g. `io.BytesIO`)
                min_side:int=MIN_SIDE, # refuse images with a side below this
                name:str|None=None, # how errors name the image (default: `path`)
@@ -52,11 +68,15 @@ def load_image(path, # image file: a path, or an open binary file object (e.g. `
     "Decode an image file fully into 8-bit RGB (or its own mode), or raise `BadImage` saying why not."
     name = path if name is None else name
     try:
-        with Image.open(path) as im:
+        with Image.open(path, formats=IMAGE_FORMATS) as im:
             im.load()  # force the full decode now: truncated files fail here, not later inside a transform
             img = to_rgb(im) if rgb else im.copy()
     except FileNotFoundError: raise BadImage(name, 'file not found') from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError) as e:
+    except UnidentifiedImageError as e:
+        fmt = _sniff(path)
+        raise BadImage(name, f'{fmt} file, not one of the raster formats lr0fm opens ({", ".join(IMAGE_FORMATS)}); convert it to PNG or remove it'
+                       if fmt else f'unreadable image ({type(e).__name__}: {e})') from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError) as e:
         raise BadImage(name, f'unreadable image ({type(e).__name__}: {e})') from None
     return _check_side(img, name, min_side)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 from .core import Lr0fmError, assets_path
 from .data import ZeroShotDataset, BadImage, IMG_EXTS, DEFAULT_TEMPLATES, check_templates, imagenet_meta, to_rgb, load_image, _check_side, _subdirs, _need_dir, _images_in, _names
 
@@ -391,6 +391,12 @@ def load_ucf101(d:Path, meta:dict, split:str='test (CoOp middle frames)', strict
     return _finish(spec, _coop_split(spec, d, img, 'split_zhou_UCF101.json', split.split(' ')[0], meta['keys'], norm), meta, split, strict)
 
 # %% ../nbs/01a_datasets.ipynb #79076598
+def _undecoded(hf, col:str):
+    "`hf` with its image column `col` left as bytes, so that lr0fm's `load_image` (raster formats only) decodes it, not the datasets library (every Pillow plugin)."
+    import datasets
+    f = (getattr(hf, 'features', None) or {}).get(col)
+    return hf.cast_column(col, datasets.Image(decode=False)) if isinstance(f, datasets.Image) and f.decode else hf
+
 class HFImageDataset(ZeroShotDataset):
     "A Hugging Face `datasets.Dataset` with an image column and a label (or list of labels) column, decoded per image."
     def __init__(self, name:str, hf, classnames:list[str], templates:list[str]|None=None, split:str='validation',
@@ -402,14 +408,18 @@ class HFImageDataset(ZeroShotDataset):
         if empty: raise Lr0fmError(f'{name}: row {empty[0]} has no label')
         is_multi = any(len(l) > 1 for l in multi) or (len(labels) and isinstance(labels[0], (list, tuple)))
         super().__init__(name, [(i, l[0]) for i, l in enumerate(multi)], classnames, templates, split, multi_labels=multi if is_multi else None)
-        self.hf, self.image_col = hf, image_col
+        self.hf, self.image_col = _undecoded(hf, image_col), image_col
     def image_id(self, i:int)->str: "Row `i` of the split."; return f'{self.name}/{self.split}/{i}'
     def load_decoded(self, i:int)->Image.Image:
-        "Decode row `i`'s image in its own mode (may raise `BadImage`)."
+        "Decode row `i`'s image in its own mode with `load_image` (raster formats only; may raise `BadImage`)."
+        iid = self.image_id(i)
         try: img = self.hf[int(i)][self.image_col]
-        except Exception as e: raise BadImage(self.image_id(i), f'unreadable image ({type(e).__name__}: {e})') from None
-        if not isinstance(img, Image.Image): raise BadImage(self.image_id(i), f'column {self.image_col!r} is not an image')
-        return _check_side(img, self.image_id(i))
+        except Exception as e: raise BadImage(iid, f'unreadable image ({type(e).__name__}: {e})') from None
+        if isinstance(img, dict) and (img.get('bytes') or img.get('path')):
+            img = load_image(io.BytesIO(img['bytes']) if img.get('bytes') else img['path'], name=iid, rgb=False)
+            if img.getexif().get(0x0112) is not None: img = ImageOps.exif_transpose(img)  # EXIF orientation, as the datasets library's decoder applies it
+        if not isinstance(img, Image.Image): raise BadImage(iid, f'column {self.image_col!r} is not an image')
+        return _check_side(img, iid)
     def load(self, i:int)->Image.Image: "Decode row `i`'s image as RGB (may raise `BadImage`)."; return to_rgb(self.load_decoded(i))
 
 def load_hf(name:str, d:Path, meta:dict, split:str='validation', strict:bool=False, from_cache:bool=False)->ZeroShotDataset:

@@ -8,7 +8,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 import numpy as np, pandas as pd
-from .core import Lr0fmError, assets_path
+from .core import Lr0fmError, assets_path, save_figure
 
 ROOT_WNID = 'n00001740'  # entity, the root of WordNet's noun hierarchy
 
@@ -258,8 +258,7 @@ def plot_mistake_examples(predictions:pd.DataFrame, # one model and dataset (fil
             ax.set_title(head + f'{rl}: {classnames[pr]}'[:28], fontsize=7, color='green' if pr == y else 'red')
     fig.suptitle(title or 'Predicted class at each resolution (green: right, red: wrong)', fontsize=9)
     fig.tight_layout()
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=110)
+    if path is not None: save_figure(fig, path, dpi=110)
     return fig
 
 # %% ../nbs/07b_hierarchy.ipynb #35908dc4
@@ -294,8 +293,7 @@ def plot_severity(severity:pd.DataFrame, # `mistake_severity` output
     toy = 'toy' in s and s['toy'].astype(str).eq('True').any()
     ax.set_title('Mistake severity vs resolution (WordNet)' + (TOY_TITLE if toy else ''), fontsize=9)
     fig.tight_layout()
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True); fig.savefig(path, dpi=110)
+    if path is not None: save_figure(fig, path, dpi=110)
     return fig
 
 # %% ../nbs/07b_hierarchy.ipynb #5e1a60a8

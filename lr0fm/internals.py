@@ -8,7 +8,7 @@ import contextlib, math
 from dataclasses import dataclass, field
 import numpy as np
 import torch
-from .core import Lr0fmError
+from .core import Lr0fmError, save_figure
 
 # %% auto #0
 __all__ = ['POOLS', 'hsic1', 'linear_cka', 'MinibatchCKA', 'vit_blocks', 'LayerCollector', 'LayerSimilarity', 'layer_similarity',
@@ -332,7 +332,7 @@ def tsne_section(rep, # an `lr0fm.report.HtmlReport`
         toy = bool(p['toy'].astype(str).str.lower().eq('true').any()) if 'toy' in p else False
         fig = plot_tsne(emb, lab[pick], title=f"{c['model']} / {c['dataset']}", toy=toy)
         png = Path(out) / ('tsne_' + re.sub(r'[^A-Za-z0-9.-]+', '_', f"{c['model']}_{c['dataset']}_{c['split']}_{c['protocol']}") + '.png')
-        fig.savefig(png, dpi=90); plt.close(fig); paths.append(png)
+        save_figure(fig, png, dpi=90); plt.close(fig); paths.append(png)
         rep.figure(png, f"t-SNE {c['model']} / {c['dataset']}")
     return paths
 

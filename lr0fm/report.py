@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64, html
 from pathlib import Path
 import pandas as pd
-from .core import Lr0fmError, atomic_write, utc_now
+from .core import Lr0fmError, atomic_write, utc_now, save_figure
 from .metrics import display_name, model_label, res_order, tidy_from_store
 _all_ = ['res_order']  # re-exported: it lives in lr0fm.metrics
 
@@ -62,9 +62,7 @@ def plot_accuracy_vs_resolution(results:pd.DataFrame, # tidy table (percent) or 
         ax.legend(fontsize=7)
     fig.suptitle('Zero-shot accuracy vs resolution' + (TOY_TITLE if is_toy(t) else ''), fontsize=10)
     fig.tight_layout()
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=110)
+    if path is not None: save_figure(fig, path, dpi=110)
     return fig
 
 # %% ../nbs/07_report.ipynb #dd8e1f16

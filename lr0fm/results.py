@@ -8,7 +8,7 @@ import contextlib, hashlib, json, os, re, shutil, socket, time, uuid
 from pathlib import Path
 import pandas as pd
 from fastcore.basics import patch
-from .core import Lr0fmError, atomic_write, utc_now
+from .core import Lr0fmError, atomic_write, utc_now, check_run_folder, link_error
 from .views import canonical_label
 
 # %% auto #0
@@ -93,6 +93,7 @@ def _write_shard(cell_dir:Path, # shards/<cell>
                 )->Path:
     "Write one shard atomically: a temporary folder, renamed into `cell_dir` when complete."
     import pyarrow as pa, pyarrow.parquet as pq
+    if cell_dir.is_symlink(): raise link_error(cell_dir)  # never write through a link out of the run folder
     cell_dir.mkdir(parents=True, exist_ok=True)
     name = name or _later_name(cell_dir)
     tmp = cell_dir / f'.tmp-{_shard_name()}'  # always this writer's own (host, process, random), so two writers never share one
@@ -178,6 +179,7 @@ class ResultStore:
                 ):
         self.root = Path(root)
         if self.root.exists() and not self.root.is_dir(): raise Lr0fmError(f'{self.root} is a file; --out must name a folder')
+        check_run_folder(self.root)  # a received run folder whose shards/ or cache/ is a link is refused, before anything is read or written
     results_path = property(lambda self: self.root / 'results.csv')            # merged view
     predictions_path = property(lambda self: self.root / 'predictions.parquet')
     skipped_path = property(lambda self: self.root / 'skipped.csv')
@@ -193,14 +195,21 @@ class ResultStore:
     def __repr__(self): return f'ResultStore({str(self.root)!r}: {len(self.results())} rows)'
 
 # %% ../nbs/05_results.ipynb #28070672
+def _subfolders(d:Path)->list[str]:
+    "Names of the non-hidden sub-folders of `d` (a store's cells, or a cell's shards), sorted; a symbolic link among them, or `d` itself a link, is refused."
+    if d.is_symlink(): raise link_error(d)
+    with os.scandir(d) as it: es = [e for e in it if not e.name.startswith('.')]
+    link = next((e for e in es if e.is_symlink()), None)
+    if link: raise link_error(link.path)
+    return sorted(e.name for e in es if e.is_dir())
+
 @patch
 def _shards(self:ResultStore, cell:str|None=None)->list[tuple[Path, dict]]:
     "Committed shards (folder, rows document), oldest first; one cell's only when `cell` is given."
-    dirs = [self.shards_dir / cell] if cell else (sorted(e.path for e in os.scandir(self.shards_dir) if e.is_dir() and not e.name.startswith('.'))
-                                                  if self.shards_dir.is_dir() else [])
+    dirs = [self.shards_dir / cell] if cell else ([self.shards_dir / n for n in _subfolders(self.shards_dir)] if self.shards_dir.is_dir() else [])
     out = []
     for d in dirs:
-        try: names = sorted(e.name for e in os.scandir(d) if not e.name.startswith('.') and e.is_dir())
+        try: names = _subfolders(d)
         except FileNotFoundError: continue
         out += [(Path(d) / n, _read_rows(Path(d) / n)) for n in names]
     out.sort(key=lambda x: x[0].name)
@@ -456,11 +465,12 @@ def merge(self:ResultStore)->list[Path]:
 def clean(self:ResultStore, max_age_s:float=86400 # temporary files older than this are removed whoever wrote them
          )->list[Path]:
     "Remove temporary files and folders of writers that are gone (this host and a dead process, or older than `max_age_s`)."
-    gone = []
-    cands = list(self.root.glob('.*.tmp')) + list(self.root.glob('cache/.*.tmp')) + list(self.shards_dir.glob('*/.tmp-*'))
+    gone, cells = [], [self.shards_dir / n for n in _subfolders(self.shards_dir)] if self.shards_dir.is_dir() else []
+    cands = list(self.root.glob('.*.tmp')) + list(self.root.glob('cache/.*.tmp')) + [p for c in cells for p in c.glob('.tmp-*')]
     for p in cands:
         if _is_stale(p, max_age_s):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)
+            else: p.unlink(missing_ok=True)  # a file, or a link: the link itself goes, never what it points to
             gone.append(p)
     return gone
 

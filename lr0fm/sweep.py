@@ -8,16 +8,19 @@ import csv, hashlib, json, os, random, re, socket, sys, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import pandas as pd
-from .core import Lr0fmError, atomic_write, utc_now, check_bounds
+from .core import Lr0fmError, atomic_write, utc_now, check_bounds, check_run_folder
 from .results import ResultStore, _pid_alive
 
 # %% auto #0
-__all__ = ['BACKBONE_KEYS', 'SPEC_KEYS', 'parse_backbone', 'job_name', 'family_backbones', 'expand_datasets', 'SweepSpec',
-           'read_spec', 'job_parameters', 'default_template', 'execute_template', 'SweepJob', 'job_cells',
-           'sweep_status', 'visible_gpus', 'launch', 'sweep_report']
+__all__ = ['BACKBONE_KEYS', 'JOB_PARAMETERS', 'SPEC_KEYS', 'parse_backbone', 'job_name', 'family_backbones', 'expand_datasets',
+           'check_job_parameters', 'SweepSpec', 'read_spec', 'job_parameters', 'read_job_parameters',
+           'default_template', 'check_template', 'execute_template', 'SweepJob', 'job_cells', 'sweep_status',
+           'visible_gpus', 'launch', 'sweep_report']
 
 # %% ../nbs/21_sweep.ipynb #e1d86570
 BACKBONE_KEYS = ('model', 'pretrained', 'checkpoint', 'seed')
+
+def _short(v, n:int=60)->str: "A value as a message shows it: its repr, on one line, cut to `n` characters."; r = repr(v); return r if len(r) <= n else r[:n] + '...'
 
 def parse_backbone(b # 'NAME', 'NAME:TAG', or a dict with model and optionally pretrained, checkpoint, seed
                   )->dict:
@@ -25,14 +28,18 @@ def parse_backbone(b # 'NAME', 'NAME:TAG', or a dict with model and optionally p
     if isinstance(b, str):
         name, _, tag = b.strip().partition(':')
         b = dict(model=name.strip(), pretrained=tag.strip() or None)
+    odd = next((k for k in BACKBONE_KEYS if isinstance(b, dict) and b.get(k) is not None and type(b[k]) not in (str, int, float)), None)
+    if odd: raise Lr0fmError(f'backbone {odd} {_short(b[odd])} is a {type(b[odd]).__name__}, not text or a number; write it as plain text')
     if not isinstance(b, dict) or not str(b.get('model') or '').strip():
         raise Lr0fmError(f"backbone {b!r} is not understood; write NAME or NAME:TAG, or a mapping with a 'model' key")
     bad = set(b) - set(BACKBONE_KEYS)
     if bad: raise Lr0fmError(f'backbone {b["model"]!r} has unknown keys {sorted(bad)}; use {", ".join(BACKBONE_KEYS)}')
     out = {k: (None if b.get(k) in (None, '') or (isinstance(b.get(k), float) and b.get(k) != b.get(k)) else b.get(k)) for k in BACKBONE_KEYS}
     out['model'] = str(out['model']).strip()
-    if out['seed'] is not None: out['seed'] = int(out['seed'])
-    if out['pretrained'] is not None: out['pretrained'] = str(out['pretrained'])
+    try: out['seed'] = None if out['seed'] is None else int(out['seed'])
+    except ValueError: raise Lr0fmError(f"backbone {out['model']!r}: seed {out['seed']!r} is not a whole number") from None
+    for k in ('pretrained', 'checkpoint'):
+        if out[k] is not None: out[k] = str(out[k])
     return out
 
 # %% ../nbs/21_sweep.ipynb #9127c1c4
@@ -77,6 +84,33 @@ def _sr_paths(sr, # {name: path}, 'NAME=PATH' values, or None
     if gone: raise Lr0fmError(f'--sr {gone[0]}: no such file; the SR checkpoints must be on a filesystem every job of the sweep reads')
     return {n: str(p) for n, p in sorted(paths.items())}
 
+# %% ../nbs/21_sweep.ipynb #e19af138
+JOB_PARAMETERS = dict(model='text', pretrained='text?', checkpoint='text?', seed='int?', datasets='texts', root='text?', resolutions='texts',
+                      protocol='text', templates='text', out='text', batch_size='int?', workers='int?', device='text?', limit='int?',
+                      per_class='int?', drop_empty_classes='bool', resize_backend='text', save_features='bool', sr='names?', merge='bool',
+                      record='text?')  # what a job's template receives, and the kind of each ('?': or None)
+_KINDS = dict(text='text', int='a whole number', bool='true or false', texts='a list of texts', names='a mapping of names to texts')
+
+def _plain(kind:str, v)->bool:
+    "Whether `v` is a plain literal of `kind`: exactly the built-in types, nothing papermill or JSON would turn into something else."
+    if kind.endswith('?'): return v is None or _plain(kind[:-1], v)
+    if kind == 'texts': return type(v) is list and all(type(x) is str for x in v)
+    if kind == 'names': return type(v) is dict and all(type(k) is str and type(x) is str for k, x in v.items())
+    return type(v) is dict(text=str, int=int, bool=bool)[kind]
+
+def check_job_parameters(p:dict, # job parameters, or some of them
+                         where:str='sweep setting' # how the message names their source
+                        )->dict:
+    "`p`, after checking that it names only job parameters, each a plain literal of its kind; one line naming the key otherwise."
+    bad = sorted(map(str, set(p) - set(JOB_PARAMETERS)))
+    if bad: raise Lr0fmError(f'{where}: unknown job parameters {bad}; a job takes {", ".join(JOB_PARAMETERS)}')
+    for k, v in p.items():
+        kind = JOB_PARAMETERS[k]
+        if not _plain(kind, v):
+            raise Lr0fmError(f"{where} {k} = {_short(v)} is a {type(v).__name__}, not {_KINDS[kind.rstrip('?')]}{' (or empty)' if kind.endswith('?') else ''}; "
+                             'write it as plain YAML (no !!binary or other tags)')
+    return p
+
 # %% ../nbs/21_sweep.ipynb #955a9841
 @dataclass
 class SweepSpec:
@@ -104,6 +138,10 @@ class SweepSpec:
         if not self.backbones: raise Lr0fmError('the sweep has no backbones; give --backbones or --families (or a spec file)')
         if not self.datasets: raise Lr0fmError('the sweep has no datasets; give --datasets (paper: the 16 datasets of the paper)')
         if not self.out: raise Lr0fmError('the sweep needs --out, the run folder its jobs share')
+        self.out, self.root = [os.fspath(p) if isinstance(p, os.PathLike) else p for p in (self.out, self.root)]
+        if isinstance(self.datasets, str): self.datasets = [self.datasets]
+        check_job_parameters({k: getattr(self, k) for k in ('out', 'root', 'device', 'protocol', 'templates', 'resize_backend',
+                                                            'save_features', 'drop_empty_classes', 'datasets')})
         if self.protocol not in ('model', 'paper'): raise Lr0fmError(f"unknown protocol {self.protocol!r}; use 'model' or 'paper'")
         if self.templates not in ('clip', 'simple'): raise Lr0fmError(f"unknown templates {self.templates!r}; use 'clip' or 'simple'")
         if self.resize_backend not in ('pil', 'torch'): raise Lr0fmError(f"unknown resize backend {self.resize_backend!r}; use 'pil' or 'torch'")
@@ -111,12 +149,14 @@ class SweepSpec:
         names = [job_name(b) for b in self.backbones]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup: raise Lr0fmError(f'backbones repeat ({dup[0]}); give each once')
-        self.datasets = expand_datasets([str(d) for d in self.datasets])
+        self.datasets = expand_datasets(list(self.datasets))
         self.resolutions = eval_views(self.resolutions)
         odd = [v for v in self.resolutions if isinstance(v, View)]  # `eval_views` keeps the paper's views as 'HR' and ints
         self.sr = _sr_paths(self.sr, odd)
         if odd and self.resize_backend == 'torch': raise Lr0fmError(f"the torch resize backend makes the paper's resolution views only; run view '{odd[0]}' with --resize-backend pil")
         check_bounds(batch_size=self.batch_size, workers=self.workers, limit=self.limit, per_class=self.per_class)
+        for k in ('batch_size', 'workers', 'limit', 'per_class'):
+            if getattr(self, k) is not None: setattr(self, k, int(getattr(self, k)))  # 32.0 in a spec file is 32
         self.out = str(Path(self.out).absolute())
         return self
 
@@ -146,12 +186,21 @@ def read_spec(path:str|Path # a .yaml/.yml mapping of options, or a .csv of back
 
 # %% ../nbs/21_sweep.ipynb #879d9c80
 def job_parameters(spec:SweepSpec, b:dict)->dict:
-    "The papermill parameters of one backbone's job."
-    return dict(model=b['model'], pretrained=b['pretrained'], checkpoint=b['checkpoint'], seed=b['seed'], datasets=list(spec.datasets),
+    "The parameters of one backbone's job, each a checked plain literal (`JOB_PARAMETERS`)."
+    return check_job_parameters(dict(model=b['model'], pretrained=b['pretrained'], checkpoint=b['checkpoint'], seed=b['seed'], datasets=list(spec.datasets),
                 root=spec.root, resolutions=[str(r) for r in spec.resolutions], protocol=spec.protocol, templates=spec.templates,
                 out=spec.out, batch_size=spec.batch_size, workers=spec.workers, device=spec.device, limit=spec.limit,
                 per_class=spec.per_class, drop_empty_classes=spec.drop_empty_classes, resize_backend=spec.resize_backend,
-                save_features=spec.save_features, sr=dict(spec.sr) or None, merge=False, record=str(Path(spec.out) / 'jobs' / f'{job_name(b)}.cells.json'))
+                save_features=spec.save_features, sr=dict(spec.sr) or None, merge=False, record=str(Path(spec.out) / 'jobs' / f'{job_name(b)}.cells.json')))
+
+def read_job_parameters(path:str|Path # jobs/<name>.parameters.json, written by the job (`SweepJob`)
+                       )->dict:
+    "A job's parameters from the JSON file its sweep wrote (data, never code), checked again; the template calls this."
+    p = Path(path)
+    try: d = json.loads(p.read_text())
+    except (OSError, ValueError) as e: raise Lr0fmError(f'{p} cannot be read ({type(e).__name__}); run the sweep again to rewrite it') from None
+    if not isinstance(d, dict): raise Lr0fmError(f'{p} is not a mapping of job parameters; run the sweep again to rewrite it')
+    return check_job_parameters(d, str(p))
 
 # %% ../nbs/21_sweep.ipynb #9074f237
 def default_template()->Path:
@@ -160,6 +209,17 @@ def default_template()->Path:
     import lr0fm
     p = Path(env) if env else Path(lr0fm.__file__).resolve().parents[1] / 'nbs' / 'experiments' / 'eval_backbone.ipynb'
     if not p.is_file(): raise Lr0fmError(f'the papermill template {p} is not there; run from a checkout of lr0fm, or pass --template / set LR0FM_TEMPLATE')
+    return p
+
+def check_template(template:str|Path)->Path:
+    "`template`, after checking that its parameters cell takes `parameters_file` (a sweep passes each job's parameters only that way)."
+    p = Path(template)
+    try: cells = json.loads(p.read_text())['cells']
+    except (OSError, ValueError, KeyError, TypeError) as e: raise Lr0fmError(f'the papermill template {p} cannot be read as a notebook ({type(e).__name__}); pass --template with a .ipynb') from None
+    src = ''.join(next((c.get('source', '') for c in cells if isinstance(c, dict) and 'parameters' in c.get('metadata', {}).get('tags', [])), ''))
+    if not re.search(r'^parameters_file\s*=', src, re.M):
+        raise Lr0fmError(f"the papermill template {p} has no parameters_file parameter; a sweep passes each job's parameters in a JSON file: add "
+                         "parameters_file = None to its parameters cell and read it with lr0fm.sweep.read_job_parameters, as nbs/experiments/eval_backbone.ipynb does")
     return p
 
 # %% ../nbs/21_sweep.ipynb #129d9da0
@@ -222,15 +282,20 @@ class SweepJob(Checkpointable):
         self.out, self.name, self.parameters, self.template, self.threads, self.gpu = out, name, parameters, template, threads, gpu
     @property
     def status_path(self)->Path: return Path(self.out) / 'jobs' / f'{self.name}.json'
+    @property
+    def parameters_path(self)->Path: return Path(self.out) / 'jobs' / f'{self.name}.parameters.json'
     def __call__(self)->str:
+        check_run_folder(self.out)  # its jobs/ and notebooks/ must be folders of its own, not links
         if self.gpu is not None: os.environ['CUDA_VISIBLE_DEVICES'] = self.gpu  # the kernel papermill starts inherits it
         if self.threads:  # CPU jobs side by side: share the cores instead of each taking all of them
             for v in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'): os.environ[v] = str(self.threads)
         nb = Path(self.out) / 'notebooks' / f'{self.name}.ipynb'
         nb.parent.mkdir(parents=True, exist_ok=True)
+        nb.unlink(missing_ok=True)  # papermill writes the notebook in place: a link planted there is removed, never written through
         base = dict(job=self.name, model=self.parameters['model'], notebook=str(nb), **_job_env())
         _write_json(self.status_path, dict(base, state='running', started=utc_now()))
-        try: execute_template(self.template, nb, self.parameters, cwd=self.out)
+        with atomic_write(self.parameters_path) as f: json.dump(check_job_parameters(self.parameters), f, indent=1, allow_nan=False)
+        try: execute_template(self.template, nb, dict(parameters_file=str(self.parameters_path)), cwd=self.out)  # the path is all papermill writes as code
         except SystemExit as e:  # submitit requeues (timeout or preemption) by exiting; the next attempt resumes
             _write_json(self.status_path, dict(base, state='requeued', ended=utc_now(), reason=f'requeued (exit {e.code})')); raise
         except BaseException as e:
@@ -353,10 +418,10 @@ def launch(spec:SweepSpec, # a checked spec
     "Submit the sweep's jobs that are not done, running or pending; returns the submitit jobs."
     if executor not in ('local', 'slurm'): raise Lr0fmError(f"unknown executor {executor!r}; use 'local' or 'slurm'")
     check_bounds(jobs=jobs, **{k: v for k, v in slurm.items() if k in ('time_min', 'gpus_per_job', 'cpus_per_job', 'mem_gb', 'array_parallelism')})
-    out = Path(spec.out); (out / 'jobs').mkdir(parents=True, exist_ok=True)
+    out = check_run_folder(spec.out); template = str(check_template(template or default_template()))
+    (out / 'jobs').mkdir(parents=True, exist_ok=True)
     ResultStore(out).clean()
     _write_json(out / 'sweep.json', dict(asdict(spec), written=utc_now()))
-    template = str(Path(template) if template else default_template())
     todo = _todo(spec)
     if not todo: log(f'nothing to submit: every job of {out} is done, running or pending'); return []
     mk = lambda b, threads=None, gpu=None: SweepJob(str(out), job_name(b), job_parameters(spec, b), template, threads, gpu)

@@ -185,7 +185,7 @@ def _mini_hf(spec, meta, root, pick, per_class, form):
     names = imagenet_meta()['classnames']
     cols = dict(image=datasets.Image(), label=datasets.Sequence(datasets.Value('int64')), origin=datasets.Value('string'),
                 english_label=datasets.Sequence(datasets.Value('string')))
-    data = dict(image=[Image.open(io.BytesIO(_tiny_jpeg(p))) for p, _ in rows], label=[l for _, l in rows], origin=['imagenet_sketch'] * len(rows),
+    data = dict(image=[Image.open(io.BytesIO(_tiny_jpeg(p)), formats=['JPEG']) for p, _ in rows], label=[l for _, l in rows], origin=['imagenet_sketch'] * len(rows),
                 english_label=[[names[x] for x in l] for _, l in rows])
     if spec.name == 'imagenet-hard-4k': cols, data = dict(id=datasets.Value('int64'), **cols), dict(id=list(range(len(rows))), **data)
     datasets.Dataset.from_dict(data, features=datasets.Features(cols)).save_to_disk(str(root / spec.folders[0]))

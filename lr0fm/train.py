@@ -410,7 +410,7 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
         sd = dict(step=step, tokens={k: v.detach().cpu() for k, v in tokens.tokens.items()}, logit_scale=tokens.logit_scale.detach().cpu(),
                   optimizer=opt.state_dict(), scheduler=sched.state_dict())
         if tokens.tuned: sd['tuned'] = {k: v.detach().cpu() for k, v in tokens.tuned.items()}
-        tmp = state_f.with_name(f'.{state_f.name}.tmp'); torch.save(sd, tmp); tmp.replace(state_f)
+        with atomic_write(state_f, 'wb') as f: torch.save(sd, f)  # a fresh temporary file, renamed: never written through a planted link
         with atomic_write(log_f) as f: pd.DataFrame(hist).to_csv(f, index=False)
     if start >= steps:
         log(f'{out} already finished {steps} steps'); return with_tokens(bundle, tokens), pd.DataFrame(hist)

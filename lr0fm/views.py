@@ -46,7 +46,7 @@ def jpeg(img:Image.Image, # the image (converted to L or RGB if needed)
     "The image after a JPEG encode and decode at quality `q`, in memory."
     buf = io.BytesIO()
     _as_8bit(img).save(buf, 'JPEG', quality=int(q), subsampling='4:2:0')
-    out = Image.open(buf); out.load()
+    out = Image.open(buf, formats=['JPEG']); out.load()
     return out
 
 # %% ../nbs/02a_views.ipynb #7de24990

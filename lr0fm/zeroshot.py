@@ -56,8 +56,8 @@ def build_classifier(bundle, # a `ModelBundle`
     # random weights without a seed have no stable identity: never reuse them from disk
     stable = not str(bundle.meta.get('pretrained', '')).endswith('random-init')
     path = Path(cache_dir) / f"classifier-{bundle.name}-{digest}.safetensors" if cache_dir and stable else None
-    from safetensors.torch import load_file, save_file
-    if path is not None and path.exists():
+    from safetensors.torch import load_file, save
+    if path is not None and path.is_file() and not path.is_symlink():  # a link planted in a received run folder is never read; it is replaced below
         w = load_file(str(path))['classifier'].to(bundle.device)
     else:
         prompts = [t.format(c) for c in classnames for t in templates]
@@ -67,11 +67,9 @@ def build_classifier(bundle, # a `ModelBundle`
                 feats.append(bundle.encode_text(bundle.tokenizer(prompts[i:i + batch_size]).to(bundle.device)))
         f = torch.cat(feats).float().view(len(classnames), len(templates), -1)
         w = torch.nn.functional.normalize(torch.nn.functional.normalize(f, dim=-1).mean(1), dim=-1)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f'.{path.name}.tmp')
-            save_file({'classifier': w.cpu().contiguous()}, str(tmp), metadata={'model': bundle.name, 'pretrained': str(bundle.meta.get('pretrained'))})
-            tmp.replace(path)
+        if path is not None:  # a fresh temporary file (mkstemp), renamed over `path`: never written through a planted link
+            with atomic_write(path, 'wb') as f:
+                f.write(save({'classifier': w.cpu().contiguous()}, metadata={'model': bundle.name, 'pretrained': str(bundle.meta.get('pretrained'))}))
     _CLASSIFIERS[digest] = (weakref.ref(bundle.model), w)
     return w
 
