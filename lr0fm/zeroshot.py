@@ -13,11 +13,12 @@ from .core import Lr0fmError, atomic_write
 from .data import BadImage, ZeroShotDataset, check_templates
 from .degrade import DEFAULT_RESOLUTIONS, res_label, lr_transform, resize_mode_for, make_views, rgb_after_resize, lr_size
 from .views import View, eval_views
+from .resize import views_u8
 
 # %% auto #0
 __all__ = ['AMP_DTYPES', 'RESIZE_BACKENDS', 'classifier_digest', 'build_classifier', 'usable_cores', 'auto_workers', 'chunk_size',
-           'auto_batch_size', 'ViewPrep', 'TorchPipeline', 'torch_pipeline', 'torch_views', 'EvalResult', 'evaluate',
-           'score_features']
+           'auto_batch_size', 'ViewPrep', 'TorchPipeline', 'torch_pipeline', 'torch_views_u8', 'torch_views',
+           'EvalResult', 'evaluate', 'score_features']
 
 # %% ../nbs/04_zeroshot.ipynb #fa730880
 _CLASSIFIERS:dict = {}  # in-memory cache: digest -> (weak reference to the model, (C, D) tensor)
@@ -152,6 +153,13 @@ def _to_u8(img)->torch.Tensor:
     if img.mode != 'RGB': raise Lr0fmError(f'the view is in mode {img.mode}, not RGB; the model transform must convert to RGB before ToTensor')
     return _chw(img)
 
+def _normalise(u8:torch.Tensor, mean=None, std=None)->torch.Tensor:
+    "`ToTensor` and `Normalize` of uint8 views (channels at dim -3), in their order and float32, on the views' device."
+    x = u8.float().div_(255)
+    if mean is None: return x
+    m, s = (torch.tensor(v, device=x.device).view(3, 1, 1) for v in (mean, std))
+    return x.sub_(m).div_(s)
+
 class ViewPrep:
     "A model transform split for the data path: PIL steps in the decode workers (`worker`, uint8 out), float conversion and `Normalize` on the device (`finish`)."
     def __init__(self, transform):
@@ -167,11 +175,7 @@ class ViewPrep:
     def finish(self, views:torch.Tensor, device)->torch.Tensor:
         "The model's input from what the workers made: uint8 -> float in [0, 1] -> normalised, on `device`."
         views = views.to(device, non_blocking=True)
-        if not self.u8: return views
-        x = views.float().div_(255)
-        if self.mean is None: return x
-        m, s = (torch.tensor(v, device=x.device).view(3, 1, 1) for v in (self.mean, self.std))  # channels are dim -3
-        return x.sub_(m).div_(s)
+        return _normalise(views, self.mean, self.std) if self.u8 else views
 
 # %% ../nbs/04_zeroshot.ipynb #9dfb5e7f
 def _rebatch(chunks, # iterable of (indices, views or None, bad) from the DataLoader (`_collate`)
@@ -232,34 +236,16 @@ def torch_pipeline(bundle, protocol:str='model')->TorchPipeline:
     return TorchPipeline(resize, size, crop, mean, std, interp, resize_mode_for(bundle.meta, protocol))
 
 # %% ../nbs/04_zeroshot.ipynb #aa06aac3
-def _resize_u8(x:torch.Tensor, hw:tuple, mode:str='bicubic')->torch.Tensor:
-    "Antialiased resize of a (1, 3, H, W) float tensor of 0..255 values to (h, w), rounded back to 8-bit levels."
-    if tuple(x.shape[-2:]) == tuple(hw): return x
-    return torch.nn.functional.interpolate(x, size=tuple(hw), mode=mode, antialias=True, align_corners=False).round_().clamp_(0, 255)
+def torch_views_u8(images, # (3, H, W) uint8 tensors of any sizes (a list, or a stacked tensor)
+                   resolutions:list, # parsed resolutions ('HR' and pixels)
+                   pipe:TorchPipeline, # from `torch_pipeline`
+                   device)->torch.Tensor:
+    "All resolution views of each image, made on `device`: (B, R, 3, h, w) uint8, bit for bit the PIL backend's."
+    return views_u8(images, resolutions, pipe.lr_mode, pipe.resize, pipe.size, pipe.crop, pipe.interpolation, device)
 
-def _center_crop(x:torch.Tensor, hw:tuple)->torch.Tensor:
-    H, W = x.shape[-2:]
-    top, left = int(round((H - hw[0]) / 2.0)), int(round((W - hw[1]) / 2.0))
-    return x[..., top:top + hw[0], left:left + hw[1]]
-
-def torch_views(images, # (3, H, W) uint8 tensors (a list, or a stacked tensor)
-                resolutions:list, # parsed resolutions
-                pipe:TorchPipeline, # from `torch_pipeline`
-                device)->torch.Tensor:
+def torch_views(images, resolutions:list, pipe:TorchPipeline, device)->torch.Tensor:
     "All resolution views of each image, made on `device`: (B, R, 3, h, w), normalised as the model expects."
-    out = []
-    for u8 in images:
-        x = u8.to(device, non_blocking=True)[None].float()
-        views = []
-        for r in resolutions:
-            v = x if r == 'HR' else _resize_u8(x, lr_size(x.shape[-1], x.shape[-2], r, pipe.lr_mode)[::-1])
-            h, w = v.shape[-2:]
-            v = _resize_u8(v, lr_size(w, h, pipe.size, 'shortest')[::-1] if pipe.resize == 'shortest' else pipe.size, pipe.interpolation)
-            views.append(_center_crop(v, pipe.crop) if pipe.crop else v)
-        out.append(torch.cat(views))
-    mean = torch.tensor(pipe.mean, device=device).view(1, 1, 3, 1, 1)
-    std = torch.tensor(pipe.std, device=device).view(1, 1, 3, 1, 1)
-    return (torch.stack(out) / 255 - mean) / std
+    return _normalise(torch_views_u8(images, resolutions, pipe, device), pipe.mean, pipe.std)
 
 # %% ../nbs/04_zeroshot.ipynb #154f69dc
 def _any_label(pred:np.ndarray, targets:list)->np.ndarray:
@@ -339,15 +325,16 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.registry.load_model`
     k, scale = min(5, ds.n_classes), bundle.logit_scale
     ids, preds, skipped, feats = [], [], [], [[] for _ in res] if keep_features else None
     with torch.no_grad():
+        norm = (lambda v: _normalise(v, pipe.mean, pipe.std)) if pipe else (lambda v: prep.finish(v, dev))
         for bi, views, bad in _rebatch(dl, bs, None if pipe else (lambda x: x.to(dev, non_blocking=True))):
             skipped += [dict(image_id=ds.image_id(i), reason=r) for i, r in bad]
             if views is None: continue
-            if pipe: views = torch_views(views, res, pipe, dev)
+            if pipe: views = torch_views_u8(views, res, pipe, dev)  # (B, R, 3, h, w) uint8 on the device
             names, top = [ds.image_id(i) for i in bi] if observe else None, []
             with _autocast(dev, amp):
                 for r, rl in enumerate(res):
                     with observe(res_label(rl), names) if observe else contextlib.nullcontext():
-                        f = bundle.encode_image(views[:, r] if pipe else prep.finish(views[:, r], dev))
+                        f = bundle.encode_image(norm(views[:, r]))
                     top.append((scale * f @ w.T).topk(k, dim=-1).indices.cpu())
                     if feats is not None: feats[r].append(f.half().cpu())
             preds.append(torch.stack(top, 1))  # (B, R, k)
