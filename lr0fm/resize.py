@@ -138,14 +138,20 @@ def _pass(x:torch.Tensor, # (N, R, Lc) float64: the axis to resize last, padded 
     rows = max(len(p['o']) if whole else p['rows'] for p in plans)
     nblk = 1 if whole else max(int(p['blk'].max(initial=0)) + 1 for p in plans)
     starts = np.minimum(np.arange(nblk) * step, Lc - L)
-    w = np.zeros((nblk, N, rows, L))
+    # the images' plans joined, so the weights are scattered in one step: only the non-zero coefficients travel to the
+    # device, and the banded (nblk, N, rows, L) blocks are filled there (no Python loop over images beyond joining lists)
+    cat = lambda k: np.concatenate([p[k] for p in plans])
+    n_o, n_e = np.array([len(p['o']) for p in plans]), np.array([len(p['e']) for p in plans])
+    img_o, img_e = np.repeat(np.arange(N), n_o), np.repeat(np.arange(N), n_e)
+    b = np.zeros(n_o.sum(), np.int64) if whole else cat('blk')
+    s = np.arange(n_o.sum()) - np.repeat(np.cumsum(n_o) - n_o, n_o) if whole else cat('slot')
+    e = cat('e') + np.repeat(np.cumsum(n_o) - n_o, n_e)  # each coefficient's output row among the joined rows
+    be = b[e]
+    at = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(dev, non_blocking=True)
+    w = torch.zeros(nblk, N, rows, L, dtype=torch.float64, device=dev)
+    w[at(be), at(img_e), at(s[e]), at(cat('col') - starts[be])] = at(cat('val'))
     src = np.full((N, length), nblk * N * rows, dtype=np.int64)  # each output row's row in `y`; the last row of `y` is 0
-    for i, p in enumerate(plans):
-        b, s = (np.zeros_like(p['blk']), np.arange(len(p['o']))) if whole else (p['blk'], p['slot'])
-        be = b[p['e']]
-        w[be, i, s[p['e']], p['col'] - starts[be]] = p['val']
-        src[i, p['o']] = (b * N + i) * rows + s
-    w = torch.from_numpy(w).to(dev)
+    src[img_o, cat('o')] = (b * N + img_o) * rows + s
     y = torch.empty(nblk * N * rows + 1, R, dtype=torch.float64, device=dev)
     y[-1] = 0
     blocks = y[:-1].view(nblk, N, rows, R)
