@@ -19,7 +19,7 @@ For each model (random init, seeded: no weights are downloaded):
                installed (`pip install 'lr0fm[bench]'`).
   data path    `evaluate` with a stand-in model whose image tower is the per-channel mean of its input (the real
                preprocess and sizes, a prebuilt 3-wide classifier): the data path alone, at 0 workers and all cores,
-               default batch size.
+               default batch size, with this process at (cores - W) torch threads, as `evaluate` runs it on a GPU.
   CPU part     on one core in this process (torch at 1 thread): decode + all PIL views per image, and decode only
                (what the torch backend leaves to the CPU); PIL limit = usable cores x the first.
 It prints lr0fm / peer ratios at equal worker counts, lr0fm PIL / PIL limit, data path W=all / W=0, and the cores a
@@ -149,7 +149,7 @@ def main():
     from lr0fm.core import shared_data_path
     from lr0fm.degrade import DEFAULT_RESOLUTIONS, res_label
     from lr0fm.registry import load_model
-    from lr0fm.zeroshot import evaluate, build_classifier, score_features, usable_cores, auto_batch_size
+    from lr0fm.zeroshot import evaluate, build_classifier, score_features, usable_cores, auto_batch_size, _main_threads
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--root', default=os.environ.get('LR0FM_IMAGENET_SAMPLE') or shared_data_path('imagenet-sample'),
                     help="the ImageNet sample; '' for procedural JPEGs")
@@ -161,8 +161,17 @@ def main():
     ap.add_argument('--peer-amp', choices=('auto', 'on', 'off'), default='auto', help='AMP in the peers\' loop (auto: on a GPU, as its CLI; off on a CPU, as lr0fm)')
     ap.add_argument('--batch-size', type=int, default=None, help='lr0fm batch (default: auto_batch_size, 32 on CPU)')
     ap.add_argument('--data-images', type=int, default=None, help='images for each data-path-only run (default: 8 x its batch x max(W, 1) on CPU, as the others on GPU)')
+    ap.add_argument('--cores-from', default=None, metavar='MODEL=IMG/S,PIL=RATE,DECODE=RATE',
+                    help='print only the cores table from recorded figures, e.g. ViT-B-16=1370,PIL=36.8,DECODE=296 (the 2026-12-04 H200 run)')
     ap.add_argument('--cpu-images', type=int, default=None, help='images for the one-core CPU-part rate (default: 200 on GPU, 64 on CPU)')
     a = ap.parse_args()
+    if a.cores_from:  # the table alone, from figures recorded in an earlier run
+        try:
+            kv = dict(x.split('=') for x in a.cores_from.split(','))
+            pil_core, decode_core = float(kv.pop('PIL')), float(kv.pop('DECODE'))
+            (ref, rate), = kv.items()
+        except ValueError: ap.error('--cores-from takes MODEL=IMG/S,PIL=RATE,DECODE=RATE')
+        cores_table(ref, float(rate), pil_core, decode_core); return
     dev = torch.device(a.device); gpu = dev.type == 'cuda'
     cores = usable_cores()
     models = a.models or (['ViT-B-32', 'ViT-B-16'] if gpu else ['ViT-B-32'])
@@ -263,7 +272,9 @@ def main():
             dp = {}
             for W in data_workers:
                 n = images(W, True, dbs); ensure(n)
-                try: sync(dev); t = time.perf_counter(); r = evaluate(sb, ds, res, limit=n, classifier=sw, workers=W); sync(dev); dt = time.perf_counter() - t
+                try:
+                    with _main_threads(W):  # as evaluate runs its main process on a GPU: the stand-in is no CPU model to feed threads
+                        sync(dev); t = time.perf_counter(); r = evaluate(sb, ds, res, limit=n, classifier=sw, workers=W); sync(dev); dt = time.perf_counter() - t
                 except Exception as e:
                     msg = f'{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'
                     rec['data_path'][W] = dict(images=n, error=msg)
@@ -319,8 +330,28 @@ def main():
                 print(f're-scoring the {best[0].upper()} run\'s saved features: {dt * 1000:.1f} ms vs {n / rate:.1f} s for the pass '
                       f'-> {n / rate / dt:.0f}x faster (top-1 within 1 point of the pass at every resolution: {same})')
             print()
+            last = (m, mo, cp['decode + views (PIL)'], cp['decode only (torch backend)'])
             del b; torch.cuda.empty_cache() if gpu else None
+    if gpu: record['cores_needed'] = cores_table(*last)  # on a CPU the model is no GPU to keep busy
     print('JSON ' + json.dumps(_rounded(record)))
+
+
+def cores_table(ref, ref_rate, pil_core, decode_core, n_views=5):
+    "Cores each catalogue model needs to stay GPU-bound with each backend, scaling `ref`'s model-only images/s by image GFLOPs."
+    from lr0fm.zoo import catalogue
+    cat = catalogue()
+    hit = cat[(cat.arch == ref) | (cat.arch == f'{ref}-quickgelu') | (cat['name'] == ref)]
+    if not len(hit): print(f'cores table: {ref} is not in the catalogue'); return {}
+    g0 = float(hit.image_gflops.iloc[0])
+    print(f'\nCORES NEEDED (estimate: {ref} measured at {ref_rate:.0f} images/s x {n_views} views, other models scaled by '
+          f'image GFLOPs, {g0:.2f} for {ref}; small models reach less than this scaling, so their figures are upper bounds)')
+    print(f'{"catalogue model":44s} {"img GFLOPs":>10s} {"images/s":>9s} {"PIL cores":>10s} {"torch cores":>12s}')
+    out = {}
+    for _, r in cat.sort_values('image_gflops').iterrows():
+        rate = ref_rate * g0 / float(r.image_gflops)
+        out[r['name']] = dict(images_per_s=rate, pil_cores=rate / pil_core, torch_cores=rate / decode_core)
+        print(f'{r["name"]:44s} {float(r.image_gflops):10.2f} {rate:9.0f} {rate / pil_core:10.1f} {rate / decode_core:12.1f}')
+    return out
 
 
 def _rounded(o):

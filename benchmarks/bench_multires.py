@@ -78,7 +78,7 @@ def main():
     for r in res:
         t = time.time(); naive_preds.append(naive_pass(b, ds, r, w_naive, n, a.batch_size, tf, rm)); t_naive_img += time.time() - t
     t = time.time(); out = evaluate(b, ds, res, classifier=w_ours, limit=n, batch_size=a.batch_size); t_ours_img = time.time() - t
-    ours_preds = out.predictions.pivot(index='image_id', columns='resolution', values='pred_1')
+    ours_preds = out.predictions.pivot(index='image_id', columns='view', values='pred_1')
     ids = [ds.image_id(i) for i in range(n)]
     agree = np.mean([(ours_preds.loc[ids, str(r)].to_numpy() == p).mean() for r, p in zip(res, naive_preds)])
 

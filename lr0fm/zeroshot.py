@@ -81,6 +81,14 @@ def usable_cores()->int:
     try: return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError): return max(1, os.cpu_count() or 1)
 
+@contextlib.contextmanager
+def _main_threads(workers:int):
+    "Torch threads of this process while `workers` decode: the cores they leave (at least 1), so no core is oversubscribed."
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(before, usable_cores() - workers)) if workers else before)
+    try: yield
+    finally: torch.set_num_threads(before)
+
 def auto_workers(device, # where the model runs
                  n_chunks:int # image chunks this pass will load (`chunk_size`)
                 )->int:
@@ -178,6 +186,11 @@ class ViewPrep:
         return _normalise(views, self.mean, self.std) if self.u8 else views
 
 # %% ../nbs/04_zeroshot.ipynb #9dfb5e7f
+def _cat(parts:list)->torch.Tensor:
+    "Tensors joined along dim 0: numpy's single-threaded copy on a CPU (torch's threads stall behind busy decode workers there), `torch.cat` on a GPU."
+    if parts[0].device.type != 'cpu': return torch.cat(parts)
+    return torch.from_numpy(np.concatenate([p.numpy() for p in parts]))
+
 def _rebatch(chunks, # iterable of (indices, views or None, bad) from the DataLoader (`_collate`)
              batch_size:int, # images per model batch
              move=None # stacked views -> views on the device (e.g. `lambda x: x.to('cuda', non_blocking=True)`); None: lists of images
@@ -188,7 +201,7 @@ def _rebatch(chunks, # iterable of (indices, views or None, bad) from the DataLo
         nonlocal parts, ids, n
         if isinstance(parts[0], list): flat = [v for p in parts for v in p]; views, rest = flat[:k], flat[k:]
         else:
-            x = parts[0] if len(parts) == 1 else torch.cat(parts)
+            x = parts[0] if len(parts) == 1 else _cat(parts)
             views, rest = x[:k], x[k:]
         out = (ids[:k], views, bad[:])
         ids, parts, n = ids[k:], ([rest] if len(rest) else []), n - k
@@ -324,7 +337,9 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.registry.load_model`
         dl = tqdm(dl, desc=f'{bundle.name} / {ds.name}', unit='chunk', total=len(dl))
     k, scale = min(5, ds.n_classes), bundle.logit_scale
     ids, preds, skipped, feats = [], [], [], [[] for _ in res] if keep_features else None
-    with torch.no_grad():
+    # on a GPU this process only joins chunks and launches kernels: its idle torch threads would spin on the workers' cores;
+    # a CPU model keeps its threads (it costs far more than the decoding)
+    with torch.no_grad(), _main_threads(nw if dev.type != 'cpu' else 0):
         norm = (lambda v: _normalise(v, pipe.mean, pipe.std)) if pipe else (lambda v: prep.finish(v, dev))
         for bi, views, bad in _rebatch(dl, bs, None if pipe else (lambda x: x.to(dev, non_blocking=True))):
             skipped += [dict(image_id=ds.image_id(i), reason=r) for i, r in bad]
