@@ -36,3 +36,22 @@ def test_cuda_resize_large_factors_equal_pil():
         ref = torch.from_numpy(np.array(img.resize(hw[::-1], Image.BICUBIC))).permute(2, 0, 1)
         assert torch.equal(resize_u8([x], hw, device='cuda')[0].cpu(), ref)
         assert torch.equal(resize_one(x.cuda(), hw).cpu(), ref)
+
+
+def test_cuda_torch_backend_on_large_photos(tmp_path):
+    "The torch backend end to end on a GPU: photos up to 4,000 px at 16 px, no image skipped, the PIL backend's predictions."
+    import os
+    os.environ.setdefault('HF_HUB_OFFLINE', '1')
+    from lr0fm.data import image_folder
+    from lr0fm.registry import load_model
+    from lr0fm.zeroshot import evaluate
+    for k, (h, w) in enumerate(SIZES):
+        d = tmp_path / f'class{k % 2}'; d.mkdir(exist_ok=True)
+        Image.fromarray(photo(h, w, k).permute(1, 2, 0).numpy()).save(d / f'{k}.jpg', quality=90)
+    ds = image_folder(tmp_path)
+    b = load_model('lr0fm-mini-s', device='cuda')
+    res = ['HR', 128, 64, 32, 16]
+    tor = evaluate(b, ds, res, resize_backend='torch', batch_size=4, workers=2)
+    pil = evaluate(b, ds, res, batch_size=4, workers=2)
+    assert not tor.skipped and len(tor.image_ids) == len(SIZES)
+    assert (tor.predictions['pred_1'].to_numpy() == pil.predictions['pred_1'].to_numpy()).all()
