@@ -173,15 +173,18 @@ def _umask()->int:
 def atomic_write(path:str|Path, # the final file
                  mode:str='w', # 'w' for text, 'wb' for bytes
                  **kw):
-    "Context manager yielding a file handle whose content replaces `path` only on success."
+    "Context manager yielding a file handle whose content replaces `path` only on success; an OS error (a full disk) names `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    try: fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    except OSError as e: raise OSError(e.errno, e.strerror or str(e), str(path)) from None
     try:
         with os.fdopen(fd, mode, **kw) as f: yield f
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes owner-only files; give the file the usual permissions
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename in (None, tmp):  # a write or flush that failed names no file: name the one being written
+            raise OSError(e.errno, e.strerror or str(e), str(path)) from None
         raise
 
 # %% ../nbs/00_core.ipynb #b72348f6

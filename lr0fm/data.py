@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #dd9f73cb
 from __future__ import annotations
-import contextlib, csv, json, os, warnings
+import contextlib, csv, json, os, stat, warnings
 from functools import cache
 from pathlib import Path
 import numpy as np
@@ -12,8 +12,8 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from .core import Lr0fmError, assets_path, shared_data_path
 
 # %% auto #0
-__all__ = ['MIN_SIDE', 'IMAGE_FORMATS', 'DEFAULT_TEMPLATES', 'IMG_EXTS', 'BadImage', 'ImageTooSmall', 'to_rgb', 'load_image',
-           'check_templates', 'ZeroShotDataset', 'image_folder', 'csv_dataset', 'imagenet_meta']
+__all__ = ['MIN_SIDE', 'IMAGE_FORMATS', 'MAX_ASPECT', 'DEFAULT_TEMPLATES', 'IMG_EXTS', 'MAX_CLASSES', 'BadImage', 'ImageTooSmall',
+           'to_rgb', 'load_image', 'check_templates', 'ZeroShotDataset', 'image_folder', 'csv_dataset', 'imagenet_meta']
 
 # %% ../nbs/01_data.ipynb #46ffe0bc
 class BadImage(Lr0fmError):
@@ -60,25 +60,55 @@ def _sniff(path)->str|None:
             if fmt not in IMAGE_FORMATS and accept and accept(prefix): return fmt
     return None
 
+MAX_ASPECT = 50  # long side / short side above this is refused: the short-side resize would grow the long side that many times (a 16 x 1,000,000 px strip)
+
+def _kind(mode:int)->str:
+    "What a file of this `st_mode` is, in words, when it is not a regular file."
+    for test, what in ((stat.S_ISFIFO, 'a FIFO (named pipe)'), (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'),
+                       (stat.S_ISSOCK, 'a socket'), (stat.S_ISDIR, 'a folder')):
+        if test(mode): return what
+    return 'not a regular file'
+
+def _open_regular(path, name):
+    "`path` opened for binary reading, or `BadImage` when it is not a regular file (a FIFO is opened without waiting for a writer, and never read)."
+    try: fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_BINARY', 0))
+    except FileNotFoundError: raise BadImage(name, 'file not found') from None
+    except OSError as e: raise BadImage(name, f'cannot be opened ({type(e).__name__}: {e.strerror or e})') from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode): os.close(fd); raise BadImage(name, f'{_kind(mode)}, not a regular file; an image must be a file — fix the list')
+    return os.fdopen(fd, 'rb')
+
+def _check_aspect(size:tuple, name, max_aspect:float=MAX_ASPECT):
+    "`BadImage` naming `name` when an image of `size` (w, h) is longer than `max_aspect` times its short side."
+    w, h = size
+    if max(w, h) > max_aspect * max(min(w, h), 1):
+        raise BadImage(name, f'{w}x{h} px: aspect ratio {max(w, h) / max(min(w, h), 1):,.0f}:1 is above the {max_aspect}:1 bound '
+                             '(its short-side resize would grow the long side as many times); crop it or remove it')
+
 def load_image(path, # image file: a path, or an open binary file object (e.g. `io.BytesIO`)
                min_side:int=MIN_SIDE, # refuse images with a side below this
                name:str|None=None, # how errors name the image (default: `path`)
                rgb:bool=True # False: keep the decoded mode (grayscale, CMYK, palette, alpha, 16-bit) for a transform that converts later
               )->Image.Image:
-    "Decode an image file fully into 8-bit RGB (or its own mode), or raise `BadImage` saying why not."
+    "Decode an image file fully into 8-bit RGB (or its own mode), or raise `BadImage` saying why not (any decoder failure, memory included)."
     name = path if name is None else name
+    f = path if hasattr(path, 'read') else _open_regular(path, name)
     try:
-        with Image.open(path, formats=IMAGE_FORMATS) as im:
+        with Image.open(f, formats=IMAGE_FORMATS) as im:
+            _check_aspect(im.size, name)  # from the header, before anything is decoded
             im.load()  # force the full decode now: truncated files fail here, not later inside a transform
             img = to_rgb(im) if rgb else im.copy()
-    except FileNotFoundError: raise BadImage(name, 'file not found') from None
+    except BadImage: raise
     except UnidentifiedImageError as e:
-        fmt = _sniff(path)
+        fmt = _sniff(f)
         raise BadImage(name, f'{fmt} file, not one of the raster formats lr0fm opens ({", ".join(IMAGE_FORMATS)}); convert it to PNG or remove it'
                        if fmt else f'unreadable image ({type(e).__name__}: {e})') from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError) as e:
-        raise BadImage(name, f'unreadable image ({type(e).__name__}: {e})') from None
+    except Exception as e:  # any decoder's failure (OSError, SyntaxError, MemoryError, struct.error, ...) skips this image, never the run
+        raise BadImage(name, f'unreadable image ({type(e).__name__}: {" ".join(str(e).split())[:160]})') from None
+    finally:
+        if f is not path: f.close()
     return _check_side(img, name, min_side)
+
 
 # %% ../nbs/01_data.ipynb #6e69908f
 def check_templates(templates:list[str])->list[str]:
@@ -203,6 +233,10 @@ def image_folder(root:str|Path, # one sub-folder per class, images inside (torch
     return ZeroShotDataset(name or root.name, items, [names[i] for i in keep], templates, split)
 
 # %% ../nbs/01_data.ipynb #a29663e0
+MAX_CLASSES = 1_000_000  # integer labels of a CSV list stay below this (ImageNet-21k has 21,841 classes)
+
+def _short_text(s:str, n:int=24)->str: return s if len(s) <= n else f'{s[:n]}... ({len(s):,} characters)'
+
 def csv_dataset(csv_path:str|Path, # a CSV with a path column and a label column
                 root:str|Path|None=None, # folder the paths are relative to (default: the CSV's folder)
                 name:str|None=None, classnames:list[str]|None=None, templates:list[str]|None=None, split:str='test',
@@ -221,7 +255,11 @@ def csv_dataset(csv_path:str|Path, # a CSV with a path column and a label column
     short = next((i for i, r in enumerate(rows) if blank(r, path_col) or blank(r, label_col)), None)
     if short is not None: raise Lr0fmError(f'{csv_path}: row {short + 2} has no {path_col if blank(rows[short], path_col) else label_col}; every row needs {path_col},{label_col}')
     labels = [r[label_col].strip() for r in rows]
-    if all(l.lstrip('-').isdigit() for l in labels): ids = [int(l) for l in labels]
+    if all(l.lstrip('-').isdigit() for l in labels):
+        big = next((l for l in labels if len(l.lstrip('-')) > 9 or int(l) >= MAX_CLASSES), None)  # length first: int() of a 5,000-digit label fails on its own
+        if big: raise Lr0fmError(f'{csv_path}: label {_short_text(big)} is not a class index below {MAX_CLASSES:,} (integer labels number the classes from 0, so every integer up to it would be a class); '
+                                 'number the classes 0..C-1, or write class names as labels')
+        ids = [int(l) for l in labels]
     else:
         if classnames is None: classnames = sorted(set(labels))
         lookup = {c: i for i, c in enumerate(classnames)}

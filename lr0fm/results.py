@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_results.ipynb #306ece9a
 from __future__ import annotations
-import contextlib, hashlib, json, os, re, shutil, socket, time, uuid
+import contextlib, hashlib, json, math, os, re, shutil, socket, time, uuid, warnings
 from pathlib import Path
 import pandas as pd
 from fastcore.basics import patch
@@ -12,8 +12,8 @@ from .core import Lr0fmError, atomic_write, utc_now, check_run_folder, link_erro
 from .views import canonical_label
 
 # %% auto #0
-__all__ = ['KEY_COLUMNS', 'CELL_COLUMNS', 'RESULT_COLUMNS', 'PRED_COLUMNS', 'STORE_FORMAT', 'FEATURES_FORMAT', 'cell_id',
-           'ResultStore', 'cell_rows']
+__all__ = ['KEY_COLUMNS', 'CELL_COLUMNS', 'RESULT_COLUMNS', 'PRED_COLUMNS', 'STORE_FORMAT', 'MAX_CLOCK_AHEAD_S',
+           'FEATURES_FORMAT', 'cell_id', 'ResultStore', 'cell_rows']
 
 # %% ../nbs/05_results.ipynb #ef0c4746
 KEY_COLUMNS = ['model', 'pretrained', 'dataset', 'split', 'protocol', 'view']
@@ -50,6 +50,17 @@ def _shard_name()->str:
     "A new shard's name: writing time (ns), host, process, random; sorting names sorts shards by time."
     return f'{time.time_ns():020d}-{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}'
 
+MAX_CLOCK_AHEAD_S = 30 * 86400  # a shard whose name says it was written later than this after now is ignored (a crafted name would win forever)
+
+def _shard_key(name:str)->tuple:
+    "Where a shard sorts in its cell: the writing time its name starts with, as a number (never compared as text), then the name; -1 without one."
+    m = re.match(r'\d{1,40}(?!\d)', name)
+    return (int(m[0]) if m else -1, name)
+
+def _from_future(name:str)->bool:
+    "Whether a shard's name says it was written more than `MAX_CLOCK_AHEAD_S` from now: not a time any writer's clock gave."
+    return _shard_key(name)[0] > time.time_ns() + MAX_CLOCK_AHEAD_S * 10**9 or name[:1].isdigit() and _shard_key(name)[0] < 0
+
 def _host()->str:
     "This host's name as shard and temporary-folder names carry it."
     return re.sub(r'[^A-Za-z0-9-]+', '-', socket.gethostname())[:40] or 'host'
@@ -80,9 +91,9 @@ def _features_bytes(image_ids:list, views:dict)->bytes:
 def _later_name(cell_dir:Path)->str:
     "A new shard name, later than every shard already in the cell even when this host's clock is behind theirs."
     name = _shard_name()
-    try: newest = max((e.name for e in os.scandir(cell_dir) if not e.name.startswith('.')), default='')
-    except FileNotFoundError: newest = ''
-    if newest[:20].isdigit() and newest[:20] >= name[:20]: name = f'{int(newest[:20]) + 1:020d}' + name[20:]
+    try: newest = max((_shard_key(e.name)[0] for e in os.scandir(cell_dir) if not e.name.startswith('.') and not _from_future(e.name)), default=-1)
+    except FileNotFoundError: newest = -1
+    if newest >= int(name[:20]): name = f'{newest + 1:020d}' + name[20:]
     return name
 
 # %% ../nbs/05_results.ipynb #7facbf78
@@ -125,7 +136,7 @@ def _write_shard(cell_dir:Path, # shards/<cell>
         shutil.rmtree(tmp, ignore_errors=True); raise
 
 # %% ../nbs/05_results.ipynb #6b98f5f4
-def _num(x)->bool: return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x
+def _num(x)->bool: return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 def _row_problem(r)->str|None:
     "What is wrong with a result row, or None: every key present, accuracies in [0, 1], counts positive."
@@ -154,7 +165,9 @@ def _read_rows(shard:Path)->dict:
     for i, r in enumerate(doc['rows']):
         why = _row_problem(r)
         if why: raise _damaged(p, f'row {i + 1}: {why}')
-    if not all(isinstance(x, dict) and 'image_id' in x for x in doc.get('skipped', [])): raise _damaged(p, 'a skipped-image entry has no image_id')
+    for i, x in enumerate(doc.get('skipped', [])):
+        gone = [c for c in CELL_COLUMNS + ['image_id'] if not isinstance(x, dict) or not isinstance(x.get(c), (str, int, float))]
+        if gone: raise _damaged(p, f'skipped-image entry {i + 1} has no {", ".join(gone)}')
     if doc.get('sha256') != _doc_digest(doc): raise _damaged(p, 'its checksum does not match its content')
     return dict(doc, rows=[_view_key(r) for r in doc['rows']])  # after the checksum, which covers the rows as written
 
@@ -205,14 +218,20 @@ def _subfolders(d:Path)->list[str]:
 
 @patch
 def _shards(self:ResultStore, cell:str|None=None)->list[tuple[Path, dict]]:
-    "Committed shards (folder, rows document), oldest first; one cell's only when `cell` is given."
+    "Committed shards (folder, rows document), oldest first by the time their names hold; one cell's only when `cell` is given."
     dirs = [self.shards_dir / cell] if cell else ([self.shards_dir / n for n in _subfolders(self.shards_dir)] if self.shards_dir.is_dir() else [])
     out = []
     for d in dirs:
         try: names = _subfolders(d)
         except FileNotFoundError: continue
-        out += [(Path(d) / n, _read_rows(Path(d) / n)) for n in names]
-    out.sort(key=lambda x: x[0].name)
+        for n in names:
+            sh = Path(d) / n
+            if _from_future(n): warnings.warn(f'{sh}: its name is not a writing time lr0fm gives (crafted?), so it is ignored; move it out of the store', stacklevel=3); continue
+            doc = _read_rows(sh)
+            other = next((r for r in doc['rows'] if cell_id(r) != d.name), None)
+            if other: warnings.warn(f'{sh}: its rows are of {"/".join(str(other[c]) for c in CELL_COLUMNS)}, not of its cell {d.name}, so it is ignored; move it out of the store', stacklevel=3); continue
+            out.append((sh, doc))
+    out.sort(key=lambda x: _shard_key(x[0].name))
     return out
 
 @patch
@@ -275,6 +294,10 @@ def results(self:ResultStore, reading:tuple|None=None # a `snapshot()` to reuse
     cols = [c for c in RESULT_COLUMNS if c in w] + [c for c in w if c not in RESULT_COLUMNS and c != '_shard']
     return _sorted(w)[cols]
 
+def _most_predictions(rows:list[dict])->int:
+    "How many prediction rows a shard's rows allow: one per image of each view (`n_images`; 10 M for a row without it, as the oldest stores wrote)."
+    return sum(int(r['n_images']) if _num(r.get('n_images')) else 10**7 for r in rows)
+
 def _read_preds(shard:Path, doc:dict # the shard's rows document (`_read_rows`)
                )->pd.DataFrame:
     "One shard's predictions, checked: the checksum its rows.json holds, the columns lr0fm writes, class indices as integers."
@@ -284,7 +307,12 @@ def _read_preds(shard:Path, doc:dict # the shard's rows document (`_read_rows`)
     try: data = p.read_bytes()
     except FileNotFoundError: raise _damaged(p, 'the file is missing') from None
     if hashlib.sha256(data).hexdigest() != want: raise _damaged(p, 'its checksum does not match the one in rows.json')
-    try: df = _view_key(pd.read_parquet(io.BytesIO(data)))  # format 2 wrote `resolution`
+    try:
+        import pyarrow.parquet as pq
+        n, most = pq.ParquetFile(io.BytesIO(data)).metadata.num_rows, _most_predictions(doc['rows'])
+        if n > most: raise _damaged(p, f'{n:,} rows, more than the {most:,} its rows.json allows (one per image and view)')
+        df = _view_key(pd.read_parquet(io.BytesIO(data)))  # format 2 wrote `resolution`
+    except Lr0fmError: raise
     except Exception as e: raise _damaged(p, f'{type(e).__name__}: {" ".join(str(e).split())[:120]}') from None
     gone = [c for c in PRED_COLUMNS if c not in df]
     if gone: raise _damaged(p, f'no columns {gone}')
@@ -330,7 +358,8 @@ def skipped(self:ResultStore, reading:tuple|None=None # a `snapshot()` to reuse
     return pd.DataFrame(recs).astype(str).drop_duplicates(CELL_COLUMNS + ['image_id'], keep='last').reset_index(drop=True)
 
 # %% ../nbs/05_results.ipynb #06325965
-def _read_features(shard:Path, doc:dict)->tuple[list, dict]:
+def _read_features(shard:Path, doc:dict, width:int|None=None # the model's feature width, when known
+                  )->tuple[list, dict]:
     "One shard's features, checked: its checksum in rows.json, float16 matrices of one row per image id."
     from safetensors.torch import load
     import torch
@@ -344,13 +373,18 @@ def _read_features(shard:Path, doc:dict)->tuple[list, dict]:
         ids, views = json.loads(meta['image_ids']), {k[5:]: v for k, v in load(data).items() if k.startswith('view.')}
     except Exception as e: raise _damaged(p, f'{type(e).__name__}: {" ".join(str(e).split())[:120]}') from None
     if meta.get('format') != FEATURES_FORMAT or sorted(views) != doc.get('features_views'): raise _damaged(p, 'not an lr0fm features file')
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids): raise _damaged(p, f'its image_ids are a {type(ids).__name__}, not a list of image ids')
     for k, v in views.items():
         if v.dtype != torch.float16 or v.ndim != 2 or v.shape[0] != len(ids): raise _damaged(p, f'view {k}: {tuple(v.shape)} {v.dtype}, not ({len(ids)}, D) float16')
+    widths = sorted({v.shape[1] for v in views.values()})
+    if len(widths) > 1 or (width is not None and widths and widths != [width]):
+        raise _damaged(p, f'its features are {"/".join(map(str, widths))} wide, ' + (f'not the model\'s {width}' if width is not None else 'not one width for every view'))
     return ids, views
 
 @patch
 def features(self:ResultStore, model:str, pretrained:str, dataset:str, split:str, protocol:str, # the cell's identity
-             reading:tuple|None=None # a `snapshot()` to reuse
+             reading:tuple|None=None, # a `snapshot()` to reuse
+             width:int|None=None # the model's feature width: features of another width are refused naming their shard
             )->tuple[list, dict]:
     "The saved image features of a cell's winning views: (image ids, view label -> (N, D) float16), rows in the ids' order."
     w, docs = reading or self.snapshot()
@@ -361,7 +395,7 @@ def features(self:ResultStore, model:str, pretrained:str, dataset:str, split:str
     if lack: raise Lr0fmError(f'{self.root} has no saved features for {model} / {dataset} at {lack}: evaluate with --save-features')
     ids, out = None, {}
     for sh, g in w.groupby('_shard', sort=True):
-        sids, views = _read_features(Path(sh), docs[sh])
+        sids, views = _read_features(Path(sh), docs[sh], width)
         if ids is None: ids = sids
         order = None if sids == ids else [dict(zip(sids, range(len(sids)))).get(i) for i in ids]
         if order is not None and None in order: raise Lr0fmError(f'the shards of {model} / {dataset} saved features of different images; re-evaluate it with --save-features')

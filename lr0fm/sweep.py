@@ -12,8 +12,8 @@ from .core import Lr0fmError, atomic_write, utc_now, check_bounds, check_run_fol
 from .results import ResultStore, _pid_alive
 
 # %% auto #0
-__all__ = ['BACKBONE_KEYS', 'JOB_PARAMETERS', 'SPEC_KEYS', 'parse_backbone', 'job_name', 'family_backbones', 'expand_datasets',
-           'check_job_parameters', 'SweepSpec', 'read_spec', 'job_parameters', 'read_job_parameters',
+__all__ = ['BACKBONE_KEYS', 'JOB_PARAMETERS', 'SPEC_KEYS', 'MAX_SPEC_VALUES', 'parse_backbone', 'job_name', 'family_backbones',
+           'expand_datasets', 'check_job_parameters', 'SweepSpec', 'read_spec', 'job_parameters', 'read_job_parameters',
            'default_template', 'check_template', 'execute_template', 'SweepJob', 'job_cells', 'sweep_status',
            'visible_gpus', 'launch', 'sweep_report']
 
@@ -158,10 +158,22 @@ class SweepSpec:
         for k in ('batch_size', 'workers', 'limit', 'per_class'):
             if getattr(self, k) is not None: setattr(self, k, int(getattr(self, k)))  # 32.0 in a spec file is 32
         self.out = str(Path(self.out).absolute())
+        if self.root: self.root = str(Path(self.root).absolute())  # jobs run inside the run folder: a relative root would name another folder there
         return self
 
 # %% ../nbs/21_sweep.ipynb #3ab48f16
 SPEC_KEYS = {f for f in SweepSpec.__dataclass_fields__} | {'families'}
+MAX_SPEC_VALUES = 100_000  # values a YAML spec may hold once its aliases (*name) are expanded: a 1 kB file of nested anchors holds billions
+
+def _expanded_size(node, memo:dict)->int:
+    "How many values a composed YAML `node` holds with every alias expanded, counted without expanding (each node once, memoised)."
+    import yaml
+    k = id(node)
+    if k not in memo:
+        memo[k] = 1  # an alias of an enclosing node counts once
+        kids = [x for kv in node.value for x in kv] if isinstance(node, yaml.MappingNode) else node.value if isinstance(node, yaml.SequenceNode) else []
+        memo[k] = 1 + sum(_expanded_size(x, memo) for x in kids)
+    return memo[k]
 
 def read_spec(path:str|Path # a .yaml/.yml mapping of options, or a .csv of backbones
              )->dict:
@@ -174,8 +186,13 @@ def read_spec(path:str|Path # a .yaml/.yml mapping of options, or a .csv of back
         return dict(backbones=[parse_backbone({k: v for k, v in r.items() if k in BACKBONE_KEYS}) for r in rows])
     if p.suffix.lower() not in ('.yaml', '.yml'): raise Lr0fmError(f'sweep spec {p} must be .yaml, .yml or .csv')
     import yaml
-    try: d = yaml.safe_load(p.read_text())
+    try:
+        text = p.read_text(); node = yaml.compose(text, Loader=yaml.SafeLoader)  # the node graph: aliases shared, not expanded
+        n = 0 if node is None else _expanded_size(node, {})
+        if n > MAX_SPEC_VALUES: raise Lr0fmError(f'{p} holds {n:,} values once its YAML aliases (*name) are expanded, more than the {MAX_SPEC_VALUES:,} a sweep spec may; write the lists out without anchors')
+        d = yaml.safe_load(text)
     except yaml.YAMLError as e: raise Lr0fmError(f'{p} is not valid YAML ({str(e).splitlines()[0]})') from None
+    except RecursionError: raise Lr0fmError(f'{p} is nested too deeply to be a sweep spec; write it as a flat mapping of options') from None
     if not isinstance(d, dict): raise Lr0fmError(f'{p} must hold a mapping of sweep options (backbones, datasets, out, ...)')
     d = {k.replace('-', '_'): v for k, v in d.items()}
     bad = set(d) - SPEC_KEYS
