@@ -4,7 +4,7 @@
 
 # %% ../nbs/07a_analysis.ipynb #835be9ef
 from __future__ import annotations
-import json
+import json, re
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import Lr0fmError, assets_path, atomic_write, utc_now, save_figure
@@ -13,15 +13,16 @@ from .metrics import (ALPHA, Gamma, dataset_table, display_name, model_label, or
 from .views import STEP_KINDS
 from .published import name_key
 from .weights import published_weights
-from .report import HtmlReport, TOY_TITLE, is_toy, pivot_accuracy, plot_accuracy_vs_resolution
+from .report import (HtmlReport, TOY_TITLE, is_toy, pivot_accuracy, plot_accuracy_vs_resolution, plain_text,
+                          accuracy_overview, res_heading, suptitle)
 
 # %% auto #0
-__all__ = ['META_COLUMNS', 'LESS_IS_WORSE', 'model_metadata', 'with_metadata', 'plot_family_accuracy', 'dataset_order',
-           'correlation_table', 'plot_rank_correlations', 'plot_weights', 'scores_with_metadata',
+__all__ = ['META_COLUMNS', 'MEAN_GAMMA', 'LESS_IS_WORSE', 'model_metadata', 'with_metadata', 'plot_family_accuracy',
+           'dataset_order', 'correlation_table', 'plot_rank_correlations', 'plot_weights', 'scores_with_metadata',
            'plot_size_robustness', 'plot_data_source', 'size_buckets', 'plot_size_buckets', 'finetune_pairs',
            'plot_finetuned', 'plot_input_resolution', 'dataset_clusters', 'plot_dataset_clusters', 'ranking_table',
-           'correctness', 'hr_correct_robustness', 'bootstrap_ci', 'plot_degradation_sweeps', 'degradation_section',
-           'write_analysis_report', 'write_report']
+           'dataset_robustness', 'correctness', 'hr_correct_robustness', 'bootstrap_ci', 'plot_degradation_sweeps',
+           'native_views', 'degradation_section', 'write_analysis_report', 'write_report']
 
 # %% ../nbs/07a_analysis.ipynb #b6384036
 META_COLUMNS = ['family', 'name', 'params_m', 'gflops', 'input_size', 'vision', 'pretrain_data', 'pretrain_size_m', 'finetuned']
@@ -243,14 +244,28 @@ def plot_dataset_clusters(cl:pd.DataFrame, res='16', path:str|Path|None=None):
     return _save(fig, path)
 
 # %% ../nbs/07a_analysis.ipynb #fb66441e
+MEAN_GAMMA = 'mean Γ'  # the aggregate reports rank by when no WAR weights cover the datasets: WAR with equal weights
+
 def ranking_table(table:pd.DataFrame, res, weights:dict|None=None,
                   robust:pd.DataFrame|None=None # `robustness_table(table, res, weights)` when the caller has built it already
                  )->pd.DataFrame:
-    "Models ranked by WAR at one resolution, with SAR, ACC and the rank under each (percent)."
-    r = (robustness_table(table, res, weights) if robust is None else robust)[['model', 'WAR', 'SAR', 'ACC']].copy()
-    for c in ('WAR', 'SAR', 'ACC'): r[f'{c} rank'] = r[c].rank(ascending=False, method='min')
-    key = 'WAR' if r['WAR'].notna().any() else 'SAR'
-    return r.sort_values(key, ascending=False)[['model', 'WAR', 'WAR rank', 'SAR', 'SAR rank', 'ACC', 'ACC rank']].reset_index(drop=True)
+    "Models ranked at one resolution by WAR (without weights: by mean Γ), with SAR, ACC and the integer rank under each (percent)."
+    r = (robustness_table(table, res, weights) if robust is None else robust).copy()
+    agg = 'WAR' if r['WAR'].notna().any() else MEAN_GAMMA
+    if agg == MEAN_GAMMA: r[MEAN_GAMMA] = r[[c for c in r.columns if c.startswith('Gamma_')]].mean(axis=1)
+    cols = ['model']
+    for c in (agg, 'SAR', 'ACC'):
+        r[f'{c} rank'] = r[c].rank(ascending=False, method='min').astype('Int64'); cols += [c, f'{c} rank']
+    return r.sort_values([agg, 'model'], ascending=[False, True])[cols].reset_index(drop=True)
+
+def dataset_robustness(rt:pd.DataFrame, # `robustness_table` output
+                       models:list|None=None # these models, in this order (default: all, in the table's order)
+                      )->pd.DataFrame:
+    "γ and Γ (percent) per model, one column pair per dataset (display names), for the report."
+    ds = [c[len('gamma_'):] for c in rt.columns if c.startswith('gamma_')]
+    r = rt.set_index('model').loc[models if models is not None else rt['model']]
+    cols = pd.MultiIndex.from_tuples([(display_name(d), s) for d in ds for s in ('γ', 'Γ')], names=['dataset', ''])
+    return pd.DataFrame(np.column_stack([r[f'{p}_{d}'] for d in ds for p in ('gamma', 'Gamma')]), index=r.index, columns=cols)
 
 # %% ../nbs/07a_analysis.ipynb #ba88232c
 def correctness(predictions:pd.DataFrame, # `ResultStore.predictions()`
@@ -349,10 +364,38 @@ def plot_degradation_sweeps(sweeps:pd.DataFrame, # `severity_table`
         if fam in LESS_IS_WORSE: ax.invert_xaxis()
         ax.set(title=f'{fam} after {start}', xlabel=STEP_KINDS[fam][4] if fam in STEP_KINDS else fam, ylabel='top-1 (%), mean over datasets', ylim=(0, 100))
         ax.legend(fontsize=7)
-    fig.suptitle('Accuracy vs degradation severity' + (TOY_TITLE if table is not None and is_toy(table) else ''), fontsize=10)
+    suptitle(fig, 'Accuracy vs degradation severity' + (TOY_TITLE if table is not None and is_toy(table) else ''))
     fig.tight_layout()
     if path is not None: save_figure(fig, path, dpi=110)
     return fig
+
+# %% ../nbs/07a_analysis.ipynb #35580fd3
+def native_views(t:pd.DataFrame # tidy accuracy table
+                )->pd.DataFrame:
+    "(dataset, resolution, native_px) of every view that starts at or above the dataset's own image size: no down-sampling happened there."
+    from lr0fm.datasets import native_px
+    rows = []
+    for d, g in t.groupby('dataset', sort=False):
+        n = pd.to_numeric(g['native_px'], errors='coerce').max() if 'native_px' in g else np.nan  # rows that record it win
+        n = n if n == n and n > 0 else native_px(str(d))
+        if not n: continue
+        for r in res_order(g['resolution'].unique()):
+            m = re.match(r'(\d+)', str(r))
+            if m and int(m.group(1)) >= n: rows.append(dict(dataset=d, resolution=r, native_px=int(n)))
+    return pd.DataFrame(rows, columns=['dataset', 'resolution', 'native_px'])
+
+def _native_note(t:pd.DataFrame)->str:
+    nv = native_views(t)
+    if nv.empty: return ''
+    parts = [f'{display_name(d)} ({int(g["native_px"].iloc[0])} x {int(g["native_px"].iloc[0])} px images): {", ".join(g["resolution"])}' for d, g in nv.groupby('dataset', sort=False)]
+    return ('Views at or above an image\'s own size are no degradation (γ is 100 % up to resampling; a view that adds JPEG, blur or noise '
+            'there measures only that): ' + '; '.join(parts) + '.')
+
+def _write_csv(df:pd.DataFrame, path:Path, index:bool=False):
+    "Write a report CSV with 4 significant digits, what accuracies over at most tens of thousands of images support."
+    with atomic_write(path) as f: df.to_csv(f, index=index, float_format='%.4g')
+
+def _plural(n:int, word:str)->str: return f'{n} {word}' + ('' if n == 1 else 's')
 
 # %% ../nbs/07a_analysis.ipynb #362ff974
 def _file_label(view:str)->str: return view.replace(':', '-')
@@ -362,25 +405,25 @@ def degradation_section(rep:HtmlReport, t:pd.DataFrame, # the report and its val
                         weights:dict|None=None, toy:bool=False):
     "Robustness per view (CSV and a SAR table), the sweeps' table (severity.csv) and the accuracy-vs-severity figure."
     rep.h('Degradations and other views')
-    rep.p(f'{len(views)} views besides the paper\'s resolutions ({", ".join(views[:12])}{", ..." if len(views) > 12 else ""}): '
+    rep.p(f'{_plural(len(views), "view")} besides the paper\'s resolutions ({", ".join(views[:12])}{", ..." if len(views) > 12 else ""}): '
           'each compared with HR as a resolution is. Labels follow lr0fm.views: N px down-sampling (@kernel, -noaa without antialias, '
           '-torch for torch\'s kernels), then steps in order (jpeg-qQ, blur-sS, noise-sS, poisson-pP, pixelate-kK, sr:NAME).')
     sar_rows = {}
     for v in views:
         rt = robustness_table(t, v, weights)
-        with atomic_write(out / f'robustness_{_file_label(v)}.csv') as f: rt.to_csv(f, index=False)
+        _write_csv(rt, out / f'robustness_{_file_label(v)}.csv')
         sar_rows[v] = rt.set_index('model')['SAR']
     rep.h('SAR (%) per view', 3).table(pd.DataFrame(sar_rows).T.round(1).rename_axis('view'))
     st = severity_table(t, weights)
     if len(st):
-        with atomic_write(out / 'severity.csv') as f: st.to_csv(f, index=False)
+        _write_csv(st, out / 'severity.csv')
         _fig(rep, out, 'accuracy_vs_severity.png', plot_degradation_sweeps, st, t, toy=toy,
              caption='Accuracy vs severity per degradation sweep (dotted: the view the sweep starts from); severity.csv has ACC, SAR and WAR per point.')
 
 # %% ../nbs/07a_analysis.ipynb #26385abb
 def _fig(rep:HtmlReport, out:Path, name:str, fn, *args, caption:str='', toy:bool=False):
     import matplotlib.pyplot as plt
-    res = fn(*args, path=out / name)
+    with plain_text(): res = fn(*args, path=out / name)  # names from users' files are text, never mathtext
     fig = res[0] if isinstance(res, tuple) else res
     plt.close(fig)
     rep.figure(out / name, caption)
@@ -408,26 +451,34 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
     toy = is_toy(t)
     rep = HtmlReport(title, toy)
     dropped = sorted(set(full['dataset']) - set(t['dataset']))
-    rep.p(f'Generated {utc_now()} by lr0fm from {source or "a tidy accuracy table"}: {t["model"].nunique()} models, '
-          f'{t["dataset"].nunique()} datasets ({", ".join(map(display_name, sorted(t["dataset"].unique())))}), resolutions '
+    n_ds = t['dataset'].nunique()
+    rep.p(f'Generated {utc_now()} by lr0fm from {source or "a tidy accuracy table"}: {_plural(t["model"].nunique(), "model")}, '
+          f'{_plural(n_ds, "dataset")} ({", ".join(map(display_name, order_datasets(t["dataset"].unique())))}), resolutions '
           f'{", ".join(res_order(t["resolution"].unique()))}. Accuracies and robustness in percent. Metrics as in LR0.FM '
           '(Pathak et al., ICLR 2025): γ = A_n / A_HR, Γ = γ (1 − exp(−200 ε²)) with ε = A_HR − 1/C, SAR = mean γ, WAR = weighted mean Γ, ACC = mean top-1.')
-    if dropped: rep.p(f'Left out because not every model has them at every resolution: {", ".join(dropped)}.', 'note')
+    if dropped: rep.p(f'Left out because not every model has them at every resolution: {", ".join(map(display_name, dropped))}.', 'note')
     if weights is None and all(d in published_weights() for d in t['dataset'].unique()): weights, wsrc = published_weights(), 'the published LR0.FM weights'
     else: wsrc = 'the given weights' if weights else None
-    rep.p(f'WAR uses {wsrc}.' if wsrc else 'WAR is left empty: the published weights cover only the 15 paper datasets; pass --weights weights.json to set weights for these datasets.', 'note')
+    rep.p(f'WAR uses {wsrc}.' if wsrc else
+          f'WAR is left empty: no weights cover {"this dataset" if n_ds == 1 else "these datasets"} (the published ones cover only the 15 paper datasets); '
+          'pass --weights FILE (a JSON {dataset: weight}; lr0fm_weights optimises one on your results). Until then the rankings use mean Γ, '
+          'the unweighted mean of Γ over the datasets (WAR with equal weights), which, unlike SAR, gives a model at chance level no credit.', 'note')
     lows = [r for r in res_order(t['resolution'].unique()) if r != 'HR']
     plain = [r for r in lows if r.isdigit()]  # the paper's resolutions; every other view has the degradations part
     tp = t[t['resolution'].isin(['HR'] + plain)]
     many = t['model'].nunique() >= 3
-    # rankings and robustness CSVs
-    rep.h('Rankings: WAR, SAR and ACC')
-    for n in sorted(plain, key=int):
+    rep.h('Accuracy (top-1, %)').table(accuracy_overview(t))
+    rep.p('n images: images evaluated per model and dataset; chance: 100 / number of classes; then top-1 at each resolution.'
+          + (' ' + _native_note(t) if _native_note(t) else ''), 'note')
+    # rankings, per-dataset robustness and their CSVs, in the tables' order of resolutions
+    rep.h('Rankings: ' + ('WAR, SAR and ACC' if weights else f'{MEAN_GAMMA}, SAR and ACC'))
+    for n in plain:
         rt = robustness_table(t, n, weights)
-        with atomic_write(out / f'robustness_{n}.csv') as f: rt.to_csv(f, index=False)
+        _write_csv(rt, out / f'robustness_{n}.csv')
         rk = ranking_table(t, n, weights, robust=rt)
-        with atomic_write(out / f'rankings_{n}.csv') as f: rk.to_csv(f, index=False)
-        rep.h(f'{n} x {n}', 3).table(rk.head(15), index=False)
+        _write_csv(rk, out / f'rankings_{n}.csv')
+        rep.h(res_heading(n), 3).table(rk.head(15), index=False)
+        rep.p('γ and Γ per dataset (%):').table(dataset_robustness(rt, rk['model'].head(15).tolist()))
         if len(rk) > 15: rep.p(f'Top 15 of {len(rk)}; the full table is rankings_{n}.csv, per-dataset γ and Γ in robustness_{n}.csv.', 'note')
     if len(plain) < len(lows): degradation_section(rep, t, out, [r for r in lows if r not in plain], weights, toy)
     rep.h('Figures')
@@ -437,9 +488,9 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
         _fig(rep, out, 'accuracy_vs_resolution.png', plot_accuracy_vs_resolution, tp, caption='Top-1 per dataset and model.', toy=toy)
     n0 = '16' if '16' in plain else (plain[-1] if plain else None)
     skipped_figs = []
-    if n0 and many and weights and t['dataset'].nunique() >= 2:
+    if n0 and many and weights and n_ds >= 2:
         corr = correlation_table(t, n0, weights)
-        with atomic_write(out / f'rank_correlation_{n0}.csv') as f: corr.to_csv(f)
+        _write_csv(corr, out / f'rank_correlation_{n0}.csv', index=True)
         _fig(rep, out, f'rank_correlation_{n0}.png', plot_rank_correlations, corr, caption=f'Fig. 5 left: per-dataset Spearman correlation of the SAR and WAR rankings (both over Γ) at {n0} px.', toy=toy)
         rep.table(corr.rename(index=display_name).T)
         _fig(rep, out, 'war_weights.png', plot_weights, weights, caption='Fig. 4 right: WAR weights.', toy=toy)
@@ -455,9 +506,9 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
         if len(fp): _fig(rep, out, 'finetuned.png', plot_finetuned, fp, caption='Fig. 6 right: each fine-tuned backbone minus its base.', toy=toy)
         _fig(rep, out, 'input_resolution.png', plot_input_resolution, s, caption='Fig. 7 left: native input size.', toy=toy)
     else: skipped_figs.append('size / pre-training data / fine-tuning / input size (need 10+ catalogued models with WAR)')
-    if n0 and t['dataset'].nunique() >= 4 and t['model'].nunique() >= 5:
+    if n0 and n_ds >= 4 and t['model'].nunique() >= 5:
         cl = dataset_clusters(t, n0)
-        with atomic_write(out / f'dataset_clusters_{n0}.csv') as f: cl.to_csv(f)
+        _write_csv(cl, out / f'dataset_clusters_{n0}.csv', index=True)
         _fig(rep, out, 'dataset_clusters.png', plot_dataset_clusters, cl, n0, caption='Fig. 7 middle: datasets by their robustness vectors.', toy=toy)
     else: skipped_figs.append('dataset clusters (need 4+ datasets and 5+ models)')
     if skipped_figs: rep.p('Not drawn for this data: ' + '; '.join(skipped_figs) + '.', 'note')
@@ -468,13 +519,13 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
         cor = correctness(p, results)  # once for all resolutions
         for n in lows:
             bs = bootstrap_ci(p, n, ncls, weights, results, n_boot=n_boot, correct=cor)
-            with atomic_write(out / f'bootstrap_{_file_label(n)}.csv') as f: bs.to_csv(f, index=False)
+            _write_csv(bs, out / f'bootstrap_{_file_label(n)}.csv')
             hc = hr_correct_robustness(p, n, results, correct=cor)
-            with atomic_write(out / f'hr_correct_{_file_label(n)}.csv') as f: hc.to_csv(f, index=False)
-            rep.h(f'{n} x {n}', 3).p(f'Bootstrap {int(n_boot)} draws, 95 % percentile intervals (images resampled within datasets, paired across resolutions and models):')
+            _write_csv(hc, out / f'hr_correct_{_file_label(n)}.csv')
+            rep.h(res_heading(n), 3).p(f'Bootstrap {int(n_boot)} draws, 95 % percentile intervals (images resampled within datasets, paired across resolutions and models):')
             rep.table(bs.pivot(index='model', columns='metric', values=['value', 'lo', 'hi']))
             rep.p('Robustness on HR-correct images: the share of the images correct at HR that stay correct at this resolution.')
-            rep.table(hc.pivot(index='model', columns='dataset', values='kept'))
+            rep.table(hc.pivot(index='model', columns='dataset', values='kept').rename(columns=display_name))
     if predictions is not None and len(predictions):
         from lr0fm.hierarchy import hierarchy_section, has_wnids
         p = predictions[predictions['dataset'].astype(str).isin(set(t['dataset']))]
@@ -482,9 +533,7 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
     if store is not None:
         from lr0fm.internals import tsne_section
         tsne_section(rep, store, out, reading)  # cells evaluated with --save-features
-    rep.h('Accuracy tables')
-    for m in [c for c in ('top1', 'top5') if c in t]:
-        rep.h(f'{m} (%)', 3).table(pivot_accuracy(t, m))
+    if 'top5' in t: rep.h('Accuracy tables').h('top5 (%)', 3).table(pivot_accuracy(t, 'top5'))
     if skipped is not None and len(skipped): rep.h(f'Skipped images ({len(skipped)})').table(skipped, index=False)
     return rep.write(out / 'report.html')
 
@@ -493,9 +542,13 @@ def write_report(results:pd.DataFrame, # rows of `ResultStore.results()`
                  out:str|Path, # folder: report.html, figures, robustness_<n>.csv
                  title:str='lr0fm zero-shot low-resolution report',
                  skipped:pd.DataFrame|None=None, # skipped images, listed at the end
-                 predictions:pd.DataFrame|None=None # per-image predictions: adds bootstrap intervals and HR-correct robustness
+                 predictions:pd.DataFrame|None=None, # per-image predictions: adds bootstrap intervals and HR-correct robustness
+                 weights:dict|str|Path|None=None # WAR weights: a dict or a weights JSON file (default: published, when they cover the datasets)
                 )->Path:
     "Write the single-file HTML report of a result store (the same report as `lr0fm_report --results`); returns its path."
     if results is None or results.empty: raise Lr0fmError('no results to report; run an evaluation first')
-    return write_analysis_report(tidy_from_store(results), out, title, skipped=skipped, predictions=predictions,
+    if isinstance(weights, (str, Path)):
+        from lr0fm.weights import load_weights
+        weights = load_weights(weights)
+    return write_analysis_report(tidy_from_store(results), out, title, weights, skipped=skipped, predictions=predictions,
                                  results=results, complete=False, source='result store')

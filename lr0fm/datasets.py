@@ -4,7 +4,7 @@
 
 # %% ../nbs/01a_datasets.ipynb #acf64241
 from __future__ import annotations
-import io, json, os, re, tarfile, warnings
+import io, json, os, pickle, re, tarfile, warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,12 +14,14 @@ from .core import Lr0fmError, assets_path
 from .data import ZeroShotDataset, BadImage, IMG_EXTS, DEFAULT_TEMPLATES, check_templates, imagenet_meta, to_rgb, load_image, _check_side, _subdirs, _need_dir, _images_in, _names
 
 # %% auto #0
-__all__ = ['DatasetSpec', 'registry', 'benchmark_names', 'get_spec', 'imagenet_wnids', 'resolve_templates', 'class_meta',
-           'DatasetMissing', 'prepare_steps', 'find_dataset', 'need_datasets', 'open_dataset', 'load_imagenet',
-           'load_imagenet_a', 'load_imagenet_r', 'load_imagenet_sketch', 'load_imagenet_v2', 'load_caltech101',
-           'load_dtd', 'load_food101', 'sun397_name', 'load_sun397', 'load_stanford_cars', 'load_fgvc_aircraft',
-           'load_oxford_pets', 'load_flowers102', 'load_eurosat', 'load_ucf101', 'HFImageDataset', 'load_hf',
-           'wds_shards', 'wds_index', 'WdsDataset', 'load_wds', 'download', 'dataset_status']
+__all__ = ['DatasetSpec', 'registry', 'benchmark_names', 'native_px', 'get_spec', 'imagenet_wnids', 'resolve_templates',
+           'class_meta', 'DatasetMissing', 'prepare_steps', 'find_dataset', 'need_datasets', 'open_dataset',
+           'load_imagenet', 'load_imagenet_a', 'load_imagenet_r', 'load_imagenet_sketch', 'load_imagenet_v2',
+           'load_caltech101', 'load_dtd', 'load_food101', 'sun397_name', 'load_sun397', 'load_stanford_cars',
+           'load_fgvc_aircraft', 'load_oxford_pets', 'load_flowers102', 'load_eurosat', 'load_ucf101', 'BatchUnpickler',
+           'read_batch', 'PixelDataset', 'load_cifar10', 'load_cifar100', 'load_stl10', 'write_cifar', 'write_stl10',
+           'HFImageDataset', 'load_hf', 'wds_shards', 'wds_index', 'WdsDataset', 'load_wds', 'download',
+           'dataset_status']
 
 # %% ../nbs/01a_datasets.ipynb #489eb23a
 @dataclass(frozen=True)
@@ -28,16 +30,28 @@ class DatasetSpec:
     name:str; title:str; split:str; size:int|None; classes:int; meta:str
     folders:tuple; sources:tuple; wds:dict; layout:str; prepare:tuple
     hf:str|None=None; multilabel:bool=False
+    native_px:int|None=None # the images' own side in pixels, for natively low-resolution sets: views at or above it are no degradation
+
+@lru_cache(None)
+def _records(file:str)->tuple: return tuple(json.loads(assets_path('datasets', file).read_text())['datasets'])
 
 @lru_cache(None)
 def registry()->dict:
-    "Name -> `DatasetSpec` of every benchmark dataset, from `assets/datasets/registry.json`."
-    d = json.loads(assets_path('datasets', 'registry.json').read_text())['datasets']
+    "Name -> `DatasetSpec` of every named dataset: the paper's (`registry.json`), then the natively low-resolution ones (`native_lowres.json`)."
+    d = _records('registry.json') + _records('native_lowres.json')
     return {r['name']: DatasetSpec(**{**r, 'folders': tuple(r['folders']), 'sources': tuple(r['sources']), 'prepare': tuple(r['prepare'])}) for r in d}
 
-def benchmark_names()->list[str]:
-    "The names of the paper's 15 datasets plus ImageNet-Hard and ImageNet-Hard-4K, in the paper's order."
-    return list(registry())
+def benchmark_names(extra:bool=False # also the natively low-resolution sets (CIFAR-10, CIFAR-100, STL-10)
+                   )->list[str]:
+    "The names of the paper's 15 datasets plus ImageNet-Hard and ImageNet-Hard-4K, in the paper's order (then, with `extra`, the other named sets)."
+    paper = [r['name'] for r in _records('registry.json')]
+    return paper + ([n for n in registry() if n not in paper] if extra else [])
+
+def native_px(name:str # a dataset name (any name: unknown ones have no native size on record)
+             )->int|None:
+    "The side in pixels of a named dataset's images when they are natively small (CIFAR 32, STL-10 96, EuroSAT 64), else None."
+    if name in registry() and registry()[name].native_px: return registry()[name].native_px
+    return json.loads(assets_path('datasets', 'native_lowres.json').read_text())['native_px_paper'].get(name)
 
 def get_spec(name:str # a name from `benchmark_names()`
             )->DatasetSpec:
@@ -103,6 +117,7 @@ _MARKERS = {  # a file or folder that identifies each layout (relative to the da
     'food101': ['meta', 'images'], 'sun397': ['ClassName.txt'], 'stanford-cars': ['cars_test', 'devkit', 'cars_test_annos_withlabels.mat'],
     'fgvc-aircraft': ['data'], 'oxford-pets': ['annotations', 'images'], 'flowers102': ['jpg', 'imagelabels.mat'], 'eurosat': ['2750'],
     'ucf101': ['UCF-101-midframes', 'split_zhou_UCF101.json'],
+    'cifar10': ['test_batch', 'batches.meta'], 'cifar100': ['test', 'meta'], 'stl10': ['test_X.bin', 'class_names.txt'],
     'imagenet-hard': ['dataset_info.json', 'dataset_dict.json', 'state.json'], 'imagenet-hard-4k': ['dataset_info.json', 'dataset_dict.json', 'state.json']}
 
 def find_dataset(name:str, # a benchmark dataset name
@@ -173,7 +188,8 @@ def _empty_classes(spec, folder:Path, empty:list[str], strict:bool):
 _LOADERS = {'imagenet': 'load_imagenet', 'imagenet-a': 'load_imagenet_a', 'imagenet-v2': 'load_imagenet_v2', 'imagenet-r': 'load_imagenet_r',
             'imagenet-sketch': 'load_imagenet_sketch', 'caltech101': 'load_caltech101', 'dtd': 'load_dtd', 'food101': 'load_food101',
             'sun397': 'load_sun397', 'stanford-cars': 'load_stanford_cars', 'fgvc-aircraft': 'load_fgvc_aircraft', 'oxford-pets': 'load_oxford_pets',
-            'flowers102': 'load_flowers102', 'eurosat': 'load_eurosat', 'ucf101': 'load_ucf101'}  # each (folder, meta, split, strict) -> dataset
+            'flowers102': 'load_flowers102', 'eurosat': 'load_eurosat', 'ucf101': 'load_ucf101',
+            'cifar10': 'load_cifar10', 'cifar100': 'load_cifar100', 'stl10': 'load_stl10'}  # each (folder, meta, split, strict) -> dataset
 
 def open_dataset(name:str, # a benchmark dataset name (`benchmark_names()`)
                  root:str|Path, # the folder holding the datasets, or the dataset's own folder
@@ -390,6 +406,142 @@ def load_ucf101(d:Path, meta:dict, split:str='test (CoOp middle frames)', strict
     norm = lambda s: s.replace('_', '').replace(' ', '').lower()  # 'Hand_Stand_Pushups' and 'Handstand_Pushups' name one class
     return _finish(spec, _coop_split(spec, d, img, 'split_zhou_UCF101.json', split.split(' ')[0], meta['keys'], norm), meta, split, strict)
 
+# %% ../nbs/01a_datasets.ipynb #7df3d362
+class _Refused(pickle.UnpicklingError): "A global that a CIFAR batch does not need."
+
+class _ArrayType:
+    "Stands for `numpy.ndarray` inside a batch: `_reconstruct` accepts it, calling it does nothing."
+
+def _reconstruct(cls, shape, typecode):
+    "numpy's pickled-array constructor, allowed only for the empty array that an array's state then fills."
+    from numpy._core.multiarray import _reconstruct as rec
+    if cls is not _ArrayType or tuple(shape) != (0,): raise _Refused(f'numpy _reconstruct({cls!r}, {shape!r})')
+    return rec(np.ndarray, (0,), typecode)
+
+_BATCH_GLOBALS = {('numpy', 'ndarray'): _ArrayType, ('numpy', 'dtype'): np.dtype,
+                  ('numpy.core.multiarray', '_reconstruct'): _reconstruct, ('numpy._core.multiarray', '_reconstruct'): _reconstruct}
+
+class BatchUnpickler(pickle.Unpickler):
+    "Unpickler for CIFAR batches: dicts, lists, strings, numbers and numpy arrays; any other class or function is refused by name, unrun."
+    def find_class(self, module, name):
+        if (module, name) not in _BATCH_GLOBALS: raise _Refused(f'{module}.{name}')
+        return _BATCH_GLOBALS[(module, name)]
+    def persistent_load(self, pid): raise _Refused(f'persistent id {pid!r}')
+
+def read_batch(path:Path, # a CIFAR batch or meta file
+               title:str='CIFAR' # the dataset's name, for messages
+              )->dict:
+    "A CIFAR pickle as a dict with str keys, read with `BatchUnpickler`; anything else is one line naming the file."
+    try:
+        with open(path, 'rb') as f: d = BatchUnpickler(f, encoding='latin1').load()
+    except _Refused as e:
+        raise Lr0fmError(f'{title}: {path} asks to load {e}, which a CIFAR batch never needs, so it was not unpickled (a batch holds only dicts, lists, '
+                         'strings, numbers and numpy arrays); download the dataset again from its release') from None
+    except Exception as e:
+        raise Lr0fmError(f'{title}: {path} is not a readable CIFAR batch ({type(e).__name__}: {str(e)[:80]}); download the dataset again') from None
+    if not isinstance(d, dict): raise Lr0fmError(f'{title}: {path} holds a {type(d).__name__}, not the dict of a CIFAR batch; download the dataset again')
+    return {(k.decode('latin1') if isinstance(k, bytes) else str(k)): v for k, v in d.items()}
+
+# %% ../nbs/01a_datasets.ipynb #e3ba0b24
+class PixelDataset(ZeroShotDataset):
+    "Images stored as uint8 pixels: an in-memory array (N, H, W, 3), or a raw file of channel-major, column-major images (STL-10's `*_X.bin`)."
+    def __init__(self, name, items, classnames, templates=None, split='test',
+                 pixels:np.ndarray|None=None, # (N, H, W, 3) uint8, CIFAR's test batch
+                 raw:Path|None=None, side:int=96 # or: the raw file and the images' side
+                ):
+        super().__init__(name, items, classnames, templates, split)
+        self.pixels, self.raw, self.side = pixels, raw, side
+        self.native_px = int(pixels.shape[1]) if pixels is not None else side  # views at or above it are no degradation
+    def image_id(self, i:int)->str: "'<name>/<split>/<index in the split's files>'."; return f'{self.name}/{self.split}/{self.items[i][0]}'
+    def load(self, i:int)->Image.Image:
+        "Image `i` as RGB (may raise `BadImage` for a raw file cut short)."
+        k = self.items[i][0]
+        if self.pixels is not None: return Image.fromarray(np.ascontiguousarray(self.pixels[k]), 'RGB')
+        n = 3 * self.side * self.side
+        with open(self.raw, 'rb') as f: f.seek(k * n); b = f.read(n)
+        if len(b) != n: raise BadImage(self.image_id(i), f'{self.raw} ends before image {k} (partial download?)')
+        return Image.fromarray(np.ascontiguousarray(np.frombuffer(b, np.uint8).reshape(3, self.side, self.side).transpose(2, 1, 0)), 'RGB')
+
+def _cifar(spec, d:Path, meta, split, strict, files:dict, meta_file:str, names_key:str, labels_key:str)->ZeroShotDataset:
+    "A CIFAR split from torchvision's folder: the batches of `files[split]`, class names checked against `meta_file`."
+    if split not in files: raise Lr0fmError(f"{spec.title}: split {split!r} is not one of {', '.join(map(repr, files))}")
+    names = read_batch(_need(d / meta_file, spec, 'class-name file'), spec.title).get(names_key)
+    _check_keys(spec, [str(n) for n in names] if isinstance(names, list) else [], meta['keys'], d / meta_file)
+    data, labels = [], []
+    for fn in files[split]:
+        b = read_batch(_need(d / fn, spec, 'batch file'), spec.title)
+        x, y = b.get('data'), b.get(labels_key)
+        if not (isinstance(x, np.ndarray) and x.dtype == np.uint8 and x.ndim == 2 and x.shape[1] == 3072 and isinstance(y, list)
+                and len(y) == len(x) and all(type(v) is int for v in y)):
+            raise Lr0fmError(f'{spec.title}: {d / fn} is not a CIFAR batch (data: uint8 N x 3072, {labels_key}: N integers); download the dataset again')
+        data.append(x); labels += y
+    px = np.concatenate(data).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)  # rows hold the red, green, blue planes of 32 x 32
+    return _finish(spec, list(enumerate(labels)), meta, split, strict, cls=PixelDataset, pixels=px)
+
+def load_cifar10(d:Path, meta:dict, split:str='test', strict:bool=False)->ZeroShotDataset:
+    "CIFAR-10 from torchvision's `cifar-10-batches-py`: `test_batch` ('train': `data_batch_1..5`), class names in `batches.meta`."
+    return _cifar(get_spec('cifar10'), d, meta, split, strict, {'test': ['test_batch'], 'train': [f'data_batch_{i}' for i in range(1, 6)]},
+                  'batches.meta', 'label_names', 'labels')
+
+def load_cifar100(d:Path, meta:dict, split:str='test', strict:bool=False)->ZeroShotDataset:
+    "CIFAR-100 (the 100 fine labels) from torchvision's `cifar-100-python`: `test` ('train': `train`), class names in `meta`."
+    return _cifar(get_spec('cifar100'), d, meta, split, strict, {'test': ['test'], 'train': ['train']}, 'meta', 'fine_label_names', 'fine_labels')
+
+def load_stl10(d:Path, meta:dict, split:str='test', strict:bool=False)->ZeroShotDataset:
+    "STL-10 from torchvision's `stl10_binary`: `<split>_X.bin` (3 x 96 x 96 bytes per image), `<split>_y.bin` (labels 1..10), `class_names.txt`."
+    spec = get_spec('stl10')
+    if split not in ('test', 'train'): raise Lr0fmError(f"{spec.title}: split {split!r} is not one of 'test', 'train'")
+    cn = _need(d / 'class_names.txt', spec, 'class-name file')
+    _check_keys(spec, [l.strip() for l in cn.read_text(errors='replace').splitlines() if l.strip()], meta['keys'], cn)
+    x, y = _need(d / f'{split}_X.bin', spec, 'image file'), _need(d / f'{split}_y.bin', spec, 'label file')
+    labels, n = np.fromfile(y, np.uint8).astype(int) - 1, 3 * 96 * 96
+    if x.stat().st_size != len(labels) * n:
+        raise Lr0fmError(f'{spec.title}: {x} holds {x.stat().st_size / n:g} images for the {len(labels)} labels of {y.name} (partial download?); download it again')
+    bad = labels[(labels < 0) | (labels >= spec.classes)]
+    if len(bad): raise Lr0fmError(f'{spec.title}: {y} has label {bad[0] + 1}, outside 1..{spec.classes}; download it again')
+    return _finish(spec, list(enumerate(labels.tolist())), meta, split, strict, cls=PixelDataset, raw=x, side=96)
+
+# %% ../nbs/01a_datasets.ipynb #c8ea9b40
+def _py2_pickle(obj)->bytes:
+    "Pickle `obj` as the CIFAR release's Python 2 files are: protocol 2, text strings, arrays through `numpy.core.multiarray._reconstruct`."
+    from numpy._core.multiarray import _reconstruct as rec
+    class P(pickle.Pickler):
+        def reducer_override(self, o):
+            if type(o) is not np.ndarray: return NotImplemented
+            return rec, (np.ndarray, (0,), 'b'), (1, o.shape, o.dtype, False, o.tobytes().decode('latin1'))
+    buf = io.BytesIO(); P(buf, protocol=2).dump(obj)
+    return buf.getvalue().replace(b'cnumpy._core.multiarray\n', b'cnumpy.core.multiarray\n')
+
+def write_cifar(root:str|Path, # the data root: writes ROOT/cifar-10-batches-py or ROOT/cifar-100-python
+                images:np.ndarray, # (N, 32, 32, 3) uint8
+                labels:list[int], # N labels (CIFAR-100: fine labels)
+                name:str='cifar10' # 'cifar10' or 'cifar100'
+               )->Path:
+    "Write a CIFAR test split in torchvision's folder and the release's pickle format; returns the folder."
+    spec, keys = get_spec(name), class_meta(name)['keys']
+    d = Path(root) / spec.folders[0]; d.mkdir(parents=True, exist_ok=True)
+    data = np.asarray(images, np.uint8).transpose(0, 3, 1, 2).reshape(len(images), 3072)
+    files = [f'img_{i:05d}.png' for i in range(len(labels))]
+    if name == 'cifar10':
+        (d / 'batches.meta').write_bytes(_py2_pickle({'num_cases_per_batch': 10000, 'label_names': keys, 'num_vis': 3072}))
+        (d / 'test_batch').write_bytes(_py2_pickle({'batch_label': 'testing batch 1 of 1', 'labels': list(map(int, labels)), 'data': data, 'filenames': files}))
+    else:
+        (d / 'meta').write_bytes(_py2_pickle({'fine_label_names': keys, 'coarse_label_names': [f'coarse_{i}' for i in range(20)]}))
+        (d / 'test').write_bytes(_py2_pickle({'filenames': files, 'batch_label': 'testing batch 1 of 1', 'fine_labels': list(map(int, labels)),
+                                              'coarse_labels': [int(l) // 5 for l in labels], 'data': data}))
+    return d
+
+def write_stl10(root:str|Path, # the data root: writes ROOT/stl10_binary
+                images:np.ndarray, # (N, 96, 96, 3) uint8
+                labels:list[int] # N labels 0..9 (the file stores 1..10)
+               )->Path:
+    "Write an STL-10 test split in the release's binary format; returns the folder."
+    d = Path(root) / 'stl10_binary'; d.mkdir(parents=True, exist_ok=True)
+    (d / 'test_X.bin').write_bytes(np.asarray(images, np.uint8).transpose(0, 3, 2, 1).tobytes())
+    (d / 'test_y.bin').write_bytes((np.asarray(labels) + 1).astype(np.uint8).tobytes())
+    (d / 'class_names.txt').write_text('\n'.join(class_meta('stl10')['keys']) + '\n')
+    return d
+
 # %% ../nbs/01a_datasets.ipynb #79076598
 def _undecoded(hf, col:str):
     "`hf` with its image column `col` left as bytes, so that lr0fm's `load_image` (raster formats only) decodes it, not the datasets library (every Pillow plugin)."
@@ -520,7 +672,8 @@ def load_wds(name:str, d:Path, meta:dict, split:str='test', strict:bool=False, o
 # %% ../nbs/01a_datasets.ipynb #1229f5ab
 _TV = {'caltech101': ('Caltech101', {}), 'dtd': ('DTD', dict(split='test', partition=1)), 'food101': ('Food101', dict(split='test')),
        'sun397': ('SUN397', {}), 'fgvc-aircraft': ('FGVCAircraft', dict(split='test', annotation_level='variant')),
-       'oxford-pets': ('OxfordIIITPet', dict(split='test')), 'flowers102': ('Flowers102', dict(split='test')), 'eurosat': ('EuroSAT', {})}
+       'oxford-pets': ('OxfordIIITPet', dict(split='test')), 'flowers102': ('Flowers102', dict(split='test')), 'eurosat': ('EuroSAT', {}),
+       'cifar10': ('CIFAR10', dict(train=False)), 'cifar100': ('CIFAR100', dict(train=False)), 'stl10': ('STL10', dict(split='test'))}
 
 def download(name:str, # a benchmark dataset name
              root:str|Path # the data root (the `--root` of lr0fm_eval)

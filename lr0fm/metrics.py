@@ -12,14 +12,15 @@ from .core import Lr0fmError, assets_path
 from .views import View, view_key
 
 # %% auto #0
-__all__ = ['ALPHA', 'RESOLUTIONS', 'dataset_table', 'canonical_dataset', 'display_name', 'order_datasets', 'norm_resolution',
-           'res_key', 'res_order', 'as_resolution', 'validate', 'model_label', 'tidy_from_store', 'gamma',
-           'accuracy_gap', 'Gamma', 'robustness', 'wide', 'sar', 'war', 'acc', 'robustness_table', 'rank_correlation',
-           'severity_table', 'common_grid']
+__all__ = ['ALPHA', 'RESOLUTIONS', 'ACC_UNIT', 'dataset_table', 'canonical_dataset', 'display_name', 'order_datasets',
+           'norm_resolution', 'res_key', 'res_order', 'as_resolution', 'validate', 'model_label', 'tidy_from_store',
+           'gamma', 'accuracy_gap', 'Gamma', 'robustness', 'wide', 'sar', 'war', 'acc', 'robustness_table',
+           'rank_correlation', 'severity_table', 'common_grid']
 
 # %% ../nbs/05a_metrics.ipynb #fb0eee78
 ALPHA = 200.0  # the paper's rate alpha in Gamma = gamma * (1 - exp(-alpha * eps^2))
 RESOLUTIONS = ['HR', '128', '64', '32', '16']  # the benchmark's resolutions, HR first
+ACC_UNIT = 'percent'  # the unit of top1/top5 in every tidy accuracy table and metric table (a result store's rows keep fractions)
 
 @lru_cache(None)
 def _dataset_csv()->pd.DataFrame:
@@ -95,6 +96,14 @@ def as_resolution(table:pd.DataFrame)->pd.DataFrame:
     return table.rename(columns={'view': 'resolution'}) if 'view' in table and 'resolution' not in table else table
 
 # %% ../nbs/05a_metrics.ipynb #42f761b6
+def _check_percent(t:pd.DataFrame):
+    "Refuse a table whose accuracies all lie in [0, 1]: fractions where percent is expected."
+    tops = [c for c in ('top1', 'top5') if c in t]
+    if t.attrs.get('unit') == ACC_UNIT or not (t['top1'] > 0).any() or any((t[c] > 1).any() for c in tops): return
+    raise Lr0fmError(f"every accuracy of the table is at most 1 (top1 at most {t['top1'].max():g}): these look like fractions, but accuracy tables "
+                     "are in percent (lr0fm.metrics.ACC_UNIT); multiply top1/top5 by 100 (result-store rows: tidy_from_store does it), "
+                     "or set table.attrs['unit'] = 'percent' if they really are percentages under 1")
+
 def validate(table:pd.DataFrame, # tidy rows: model, dataset, resolution, top1 (percent) [, top5, n_classes, family, toy, source]
              complete:bool=True # require every model x dataset x resolution cell of the table
             )->pd.DataFrame:
@@ -128,6 +137,7 @@ def validate(table:pd.DataFrame, # tidy rows: model, dataset, resolution, top1 (
             r = bad.iloc[0]
             raise Lr0fmError(f'{col} = {r[col]} for {_cell(r)} is missing or outside [0, 100]; accuracies are percentages '
                              f'(a result store keeps fractions: convert its rows with tidy_from_store)')
+    _check_percent(t)
     dup = t[t.duplicated(['model', 'dataset', 'resolution'], keep=False)]
     if len(dup):
         raise Lr0fmError(f'duplicate rows for {_cell(dup.iloc[0])} ({len(dup)} rows share a cell); keep one row per model, dataset and resolution')
@@ -174,8 +184,11 @@ def tidy_from_store(results:pd.DataFrame # rows of `ResultStore.results()` (accu
     out['n_classes'] = pd.to_numeric(r['n_classes'], errors='coerce') if 'n_classes' in r else np.nan
     out['family'] = r['model'].astype(str); out['toy'] = toy.to_numpy(); out['source'] = 'ours'
     if 'protocol' in r: out['protocol'] = r['protocol'].astype(str).to_numpy()
+    for c in ('n_images', 'native_px'):  # the report's first table and its note on views at or above an image's own size
+        if c in r: out[c] = pd.to_numeric(r[c], errors='coerce').to_numpy()
     if 'split' in r and r['split'].astype(str).nunique() > 1:
         raise Lr0fmError(f"the store mixes splits {sorted(r['split'].astype(str).unique())}; report one split at a time")
+    out.attrs['unit'] = ACC_UNIT  # percent even when every accuracy is under 1 % (models at chance on many classes)
     return out
 
 # %% ../nbs/05a_metrics.ipynb #f6348077

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_report.ipynb #662bd572
 from __future__ import annotations
-import base64, html
+import base64, html, textwrap
 from pathlib import Path
 import pandas as pd
 from .core import Lr0fmError, atomic_write, utc_now, save_figure
@@ -12,12 +12,17 @@ from .metrics import display_name, model_label, res_order, tidy_from_store
 _all_ = ['res_order']  # re-exported: it lives in lr0fm.metrics
 
 # %% auto #0
-__all__ = ['TOY_TITLE', 'pivot_accuracy', 'accuracy_table', 'is_toy', 'plot_accuracy_vs_resolution', 'HtmlReport', 'res_order']
+__all__ = ['TOY_TITLE', 'pivot_accuracy', 'accuracy_table', 'accuracy_overview', 'is_toy', 'suptitle', 'res_heading',
+           'plain_text', 'plot_accuracy_vs_resolution', 'HtmlReport', 'res_order']
 
 # %% ../nbs/07_report.ipynb #4dfe839e
 def _as_tidy(t:pd.DataFrame)->pd.DataFrame:
     "Tidy percent table from either a tidy table or result-store rows (which have `pretrained` and fractions)."
     return tidy_from_store(t) if 'pretrained' in t and 'source' not in t else t
+
+def _displayed(t:pd.DataFrame)->pd.DataFrame:
+    "The table with string resolutions and display names of the datasets."
+    return t.assign(resolution=t['resolution'].astype(str), dataset=t['dataset'].map({d: display_name(d) for d in t['dataset'].unique()}))
 
 def pivot_accuracy(table:pd.DataFrame, # tidy accuracy table (percent) or result-store rows
                    metric:str='top1', # 'top1' or 'top5'
@@ -27,7 +32,7 @@ def pivot_accuracy(table:pd.DataFrame, # tidy accuracy table (percent) or result
     if table is None or table.empty: raise Lr0fmError('no results to tabulate; run an evaluation first')
     t = _as_tidy(table)
     if metric not in t: raise Lr0fmError(f'unknown metric {metric!r}; use top1 or top5')
-    t = t.assign(resolution=t['resolution'].astype(str), dataset=t['dataset'].map({d: display_name(d) for d in t['dataset'].unique()}))
+    t = _displayed(t)
     p = t.pivot_table(index=['model', 'dataset'], columns='resolution', values=metric, aggfunc='first')
     return p[res_order(p.columns)].round(digits)
 
@@ -37,6 +42,16 @@ def accuracy_table(results:pd.DataFrame, # rows from `ResultStore.results()` (or
     "Accuracy table of a result store: percent, models labelled 'name (pretrained)', toy models '[toy]'."
     return pivot_accuracy(results, metric, digits=1)
 
+def accuracy_overview(table:pd.DataFrame, # tidy accuracy table (percent) or result-store rows
+                      metric:str='top1', digits:int=2)->pd.DataFrame:
+    "The table a reader needs first: per (model, dataset) the images evaluated and chance (100 / C, percent), then the accuracy at each resolution."
+    t = _as_tidy(table); p = pivot_accuracy(t, metric, digits)
+    g = _displayed(t).groupby(['model', 'dataset'])
+    front = pd.DataFrame(index=p.index)
+    if 'n_images' in t and t['n_images'].notna().any(): front['n images'] = pd.to_numeric(g['n_images'].max()).round().astype('Int64')
+    if 'n_classes' in t and t['n_classes'].notna().any(): front['chance'] = (100 / pd.to_numeric(g['n_classes'].first())).round(digits)
+    return front.join(p)
+
 # %% ../nbs/07_report.ipynb #43a8075e
 def is_toy(table:pd.DataFrame)->bool:
     "Whether any row comes from the embedded toy models."
@@ -44,12 +59,27 @@ def is_toy(table:pd.DataFrame)->bool:
 
 TOY_TITLE = ' — TOY MODEL results (lr0fm-mini), not foundation models'
 
+def suptitle(fig, text:str, fontsize:int=10):
+    "A figure title wrapped to the figure's width, so that a one-panel figure does not clip it."
+    fig.suptitle(textwrap.fill(text, max(24, int(fig.get_figwidth() * 100 / fontsize))), fontsize=fontsize)
+
+def res_heading(r:str)->str:
+    "A section heading for a resolution or view: '16 x 16 px' for a pixel size, the view's own label otherwise."
+    return f'{r} x {r} px' if str(r).isdigit() else str(r)
+
+def plain_text():
+    "A matplotlib context in which every text (titles, legends, ticks) is shown as written: a `$` in a name is never mathtext."
+    import matplotlib as mpl
+    return mpl.rc_context({'text.parse_math': False})
+
 def plot_accuracy_vs_resolution(results:pd.DataFrame, # tidy table (percent) or result-store rows
                                 path:str|Path|None=None, # save the figure here (PNG)
                                 metric:str='top1'):
     "Accuracy against resolution, one line per model, one panel per dataset; returns the figure."
+    with plain_text(): return _plot_accuracy_vs_resolution(_as_tidy(results), path, metric)
+
+def _plot_accuracy_vs_resolution(t, path, metric):
     import matplotlib.pyplot as plt, seaborn as sns
-    t = _as_tidy(results)
     df = t.assign(resolution=t['resolution'].astype(str), acc=t[metric])
     order = res_order(df['resolution']); dsets = sorted(df['dataset'].unique())
     fig, axes = plt.subplots(1, len(dsets), figsize=(4.2 * len(dsets), 3.6), squeeze=False, sharey=True)
@@ -60,7 +90,7 @@ def plot_accuracy_vs_resolution(results:pd.DataFrame, # tidy table (percent) or 
         if len(n_cls): ax.axhline(100 / float(n_cls.iloc[0]), ls=':', c='grey', lw=1, label='chance')
         ax.set(title=display_name(d), xlabel='resolution (px)', ylabel=f'{metric} accuracy (%)', ylim=(0, 100))
         ax.legend(fontsize=7)
-    fig.suptitle('Zero-shot accuracy vs resolution' + (TOY_TITLE if is_toy(t) else ''), fontsize=10)
+    suptitle(fig, 'Zero-shot accuracy vs resolution' + (TOY_TITLE if is_toy(t) else ''))
     fig.tight_layout()
     if path is not None: save_figure(fig, path, dpi=110)
     return fig

@@ -41,11 +41,11 @@ def test_store_report_labels_toy_everywhere(tmp_path):
         assert rc['model'].str.endswith('[toy]').all()
         assert list(rc.columns[:4]) == ['model', 'SAR', 'WAR', 'ACC'] and rc['WAR'].isna().all()  # no weights for demo sets
     rc = pd.read_csv(st.root / 'robustness_16.csv').set_index('model')
-    assert rc.loc['lr0fm-mini-s (builtin) [toy]', 'gamma_demo-colours'] == pytest.approx(100 * 8 / 36)
+    assert rc.loc['lr0fm-mini-s (builtin) [toy]', 'gamma_demo-colours'] == pytest.approx(100 * 8 / 36, abs=0.01)  # CSVs keep 4 significant digits
     bs = pd.read_csv(st.root / 'bootstrap_16.csv')
     assert set(bs['metric']) == {'ACC', 'SAR'} and bs['model'].str.endswith('[toy]').all()
     hc = pd.read_csv(st.root / 'hr_correct_16.csv')
-    assert hc['kept'].round(3).tolist() == [round(100 * 6 / 34, 3)] * 3 + [round(100 * 8 / 36, 3)] * 3
+    assert hc["kept"].round(2).tolist() == [round(100 * 6 / 34, 2)] * 3 + [round(100 * 8 / 36, 2)] * 3
     assert (st.root / 'accuracy_vs_resolution.png').stat().st_size > 1000
 
 

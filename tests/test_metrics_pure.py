@@ -29,3 +29,20 @@ def test_shared_orderings_and_single_rounding():
                          for r, a in [('HR', .00149999), ('16', .0012255)]])
     assert report.accuracy_table(rows).iloc[0].tolist() == [0.1, 0.1]
     assert report.pivot_accuracy(rows).iloc[0].tolist() == [0.15, 0.12]
+
+
+def test_one_accuracy_unit_fractions_refused():
+    "Issue 23.4: tidy tables are percent (ACC_UNIT); the same table in fractions is refused in one line, not Γ 40.8 / ACC 0.4."
+    import pandas as pd, pytest
+    from lr0fm.core import Lr0fmError
+    from lr0fm.metrics import ACC_UNIT, robustness_table, tidy_from_store, validate
+    assert ACC_UNIT == 'percent'
+    pct = pd.DataFrame(dict(model='m', dataset='mine', resolution=['HR', '16'], top1=[80., 40.], n_classes=10))
+    r = robustness_table(pct, 16).iloc[0]
+    assert (round(r['Gamma_mine'], 6), round(r['SAR'], 6), round(r['ACC'], 6)) == (50.0, 50.0, 40.0)
+    frac = pct.assign(top1=[.8, .4])
+    with pytest.raises(Lr0fmError, match='look like fractions') as e: robustness_table(frac, 16)
+    assert '\n' not in str(e.value)
+    # a result store at chance on 1,000 classes is under 1 % everywhere, and tidy_from_store marks it percent
+    rows = pd.DataFrame(dict(model='m', pretrained='p', dataset='imagenet', view=['HR', '16'], top1=[.002, .001], n_classes=1000))
+    assert validate(tidy_from_store(rows))['top1'].round(6).tolist() == [0.2, 0.1]
