@@ -14,9 +14,9 @@ from .results import ResultStore, cell_rows
 import pandas as pd
 
 # %% auto #0
-__all__ = ['TEMPLATES_SUFFIX', 'cell_ident', 'eval_cell', 'rescore_cell', 'run_eval', 'lr0fm_eval', 'lr0fm_demo',
-           'lr0fm_datasets', 'lr0fm_models', 'lr0fm_store', 'lr0fm_weights', 'lr0fm_report', 'lr0fm_train_tk0',
-           'lr0fm_sweep']
+__all__ = ['TEMPLATES_SUFFIX', 'cell_ident', 'read_names_file', 'custom_prompts', 'data_record', 'eval_cell', 'rescore_cell',
+           'run_eval', 'lr0fm_eval', 'random_init_banner', 'lr0fm_demo', 'lr0fm_datasets', 'lr0fm_models',
+           'lr0fm_store', 'lr0fm_weights', 'lr0fm_report', 'lr0fm_train_tk0', 'lr0fm_sweep']
 
 # %% ../nbs/20_cli.ipynb #e8fe508f
 def cell_ident(bundle, ds, protocol:str, limit:int|None=None, resize_backend:str='pil')->dict:
@@ -25,8 +25,74 @@ def cell_ident(bundle, ds, protocol:str, limit:int|None=None, resize_backend:str
                 split=ds.split + (f'[:{limit}]' if limit else '') + ('+torch-resize' if resize_backend == 'torch' else ''),
                 protocol=protocol)
 
+# %% ../nbs/20_cli.ipynb #370ca172
+def _digest(xs:list[str])->str:
+    "SHA-256 of a list of strings (class names, templates)."
+    import hashlib
+    return hashlib.sha256(json.dumps(list(xs), ensure_ascii=False).encode()).hexdigest()
+
+def read_names_file(path:str|Path, # a text file (one entry per line) or a JSON file (a list, or dataset name -> list), as CLIP_benchmark's custom files
+                    what:str, # 'classnames' or 'templates', for messages
+                    dataset:str # the dataset a JSON mapping is looked up by
+                   )->list[str]:
+    "The class names or templates a user's file gives for `dataset`."
+    p = Path(path)
+    if not p.is_file(): raise Lr0fmError(f'--{what} file {path} does not exist; give a text file (one per line) or a JSON list')
+    text = p.read_text(encoding='utf-8-sig')
+    if p.suffix.lower() != '.json': return [l.strip() for l in text.splitlines() if l.strip()]
+    try: v = json.loads(text)
+    except ValueError as e: raise Lr0fmError(f'--{what} file {path} is not valid JSON ({e}); give a JSON list, or a text file with one per line') from None
+    if isinstance(v, dict):
+        if dataset not in v: raise Lr0fmError(f"--{what} file {path} has no entry for dataset {dataset!r} (it has {', '.join(map(str, list(v)[:5]))}); add one")
+        v = v[dataset]
+    if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v):
+        raise Lr0fmError(f'--{what} file {path}: expected a non-empty list of strings for {dataset!r}')
+    return v
+
+def custom_prompts(ds, classnames:str|Path|None=None, templates:str|Path|None=None):
+    "Give `ds` the class names and/or templates of the user's files; the split records each by digest, so these rows are their own cell."
+    from lr0fm.data import check_templates
+    if classnames:
+        names = read_names_file(classnames, 'classnames', ds.name)
+        if len(names) != ds.n_classes: raise Lr0fmError(f'--classnames {classnames} gives {len(names)} names; {ds.name} has {ds.n_classes} classes (one name per class, in label order)')
+        ds.classnames, ds.split = names, f'{ds.split}+classnames-{_digest(names)[:8]}'
+    if templates:
+        t = check_templates([x.replace('{c}', '{}') for x in read_names_file(templates, 'templates', ds.name)])  # CLIP_benchmark writes {c}
+        ds.templates, ds.split = t, f'{ds.split}+templates-{_digest(t)[:8]}'
+    return ds
+
+def _file_stat(src)->str:
+    "Size and modification time of an image file; '' for images that are not files (rendered, rows of a table)."
+    if not isinstance(src, (str, os.PathLike)): return ''
+    try: st = os.stat(src)
+    except OSError: return 'missing'
+    return f'{st.st_size}:{st.st_mtime_ns}'
+
+def data_record(ds, limit:int|None=None)->dict:
+    "What a cell's rows record of its data: a fingerprint of the image list (names, labels, file sizes and times), its length, and digests of the class names and templates."
+    import hashlib
+    n, h = len(ds) if limit is None else min(limit, len(ds)), hashlib.sha256()
+    for i in range(n):
+        src, label = ds.items[i][0], ds.items[i][1]
+        name = '/'.join(Path(src).parts[-2:]) if isinstance(src, (str, os.PathLike)) else ds.image_id(i)  # class folder and file: the same on every machine
+        h.update(f'{name}\t{label}\t{_file_stat(src)}\n'.encode())
+    return dict(images_sha256=h.hexdigest(), images_listed=n, classnames_sha256=_digest(ds.classnames), templates_sha256=_digest(ds.templates))
+
+def _same_images(store:ResultStore, ident:dict, data:dict):
+    "Refuse to resume a cell whose stored rows were made from another image list than the dataset holds now (rows from before fingerprints are not checked)."
+    from lr0fm.results import cell_id
+    cell = cell_id(ident); r = store._winners(cell)
+    if 'images_sha256' not in r: return
+    r = r[r['images_sha256'].notna() & (r['images_sha256'] != data['images_sha256'])]
+    if not len(r): return
+    then = r['images_listed'].iloc[0]
+    what = f'{int(then)} images then, {data["images_listed"]} now' if then == then and int(then) != data['images_listed'] else f'{data["images_listed"]} images, some of them changed'
+    raise Lr0fmError(f"{store.root} holds {ident['model']} / {ident['dataset']} ({ident['split']}) made from another image list ({what}); "
+                     f"evaluate into another --out, or move {store.shards_dir / cell} out of the store to re-evaluate")
+
 # %% ../nbs/20_cli.ipynb #1526ea17
 _SETTINGS = ('resize_backend', 'precision', 'batch_size')
+_DATA_COLUMNS = ('images_sha256', 'images_listed', 'classnames_sha256', 'templates_sha256')  # what a cell's images and prompts were
 
 def eval_cell(bundle, # a loaded `ModelBundle`
               ds, # a dataset
@@ -37,23 +103,29 @@ def eval_cell(bundle, # a loaded `ModelBundle`
               limit:int|None=None, progress:bool=True, log=print,
               resize_backend:str='pil', # 'pil' (the paper's protocol) or 'torch' (views made on the device)
               save_features:bool=False, # also store every image's embedding at every resolution
-              sr:dict|None=None # name -> super-resolution model (`lr0fm.sr.SRModel`) for views with an `sr:NAME` step
+              sr:dict|None=None, # name -> super-resolution model (`lr0fm.sr.SRModel`) for views with an `sr:NAME` step
+              data:dict|None=None # `data_record(ds, limit)`, when the caller computed it once for several models
              )->list[dict]:
     "Evaluate one (model, dataset) at the resolutions the store does not hold yet, and store them; returns the new rows."
-    from lr0fm.zeroshot import evaluate
+    from lr0fm.zeroshot import evaluate, build_classifier
     res = eval_views(resolutions)
     ident = cell_ident(bundle, ds, protocol, limit, resize_backend)
+    data = data or data_record(ds, limit)
+    _same_images(store, ident, data)
     if sr: _same_sr(store, ident, res, sr)
     todo = store.missing(*ident.values(), res, with_features=save_features)
     if not todo:
         log(f'{bundle.name} / {ds.name}: all {len(res)} resolutions already in {store.root}, skipped'); return []
-    r = evaluate(bundle, ds, todo, protocol=protocol, batch_size=batch_size, workers=workers, limit=limit,
+    w = build_classifier(bundle, ds.classnames, ds.templates, cache_dir=store.root / 'cache', progress=progress)  # its own bar: slow for many classes on a CPU
+    r = evaluate(bundle, ds, todo, protocol=protocol, batch_size=batch_size, workers=workers, limit=limit, classifier=w,
                  cache_dir=store.root / 'cache', progress=progress, resize_backend=resize_backend, keep_features=save_features, sr=sr)
+    ips = r.summary[0]['n_images'] / max(r.seconds, 1e-9)
     rows = _with_sr(cell_rows(r.summary, bundle.meta, ds.name, ident['split'], ds.n_classes, protocol, len(r.skipped),
-                              settings={k: r.settings[k] for k in _SETTINGS}), sr)
-    store.add(rows, r.predictions.assign(**ident, toy=bool(bundle.meta.get('toy', False))), [dict(**ident, **s) for s in r.skipped],
+                              settings=dict({k: r.settings[k] for k in _SETTINGS}, random_init=bool(bundle.meta.get('random_init', False)),
+                                            images_per_s=round(ips, 2), **data)), sr)
+    store.add(_with_recall(rows, r.summary), r.predictions.assign(**ident, toy=bool(bundle.meta.get('toy', False))), [dict(**ident, **s) for s in r.skipped],
               features=dict(image_ids=r.image_ids, views=r.features) if save_features else None)
-    _log_rows(log, bundle, ds, r.summary, len(r.skipped), f'{r.seconds:.0f} s')
+    _log_rows(log, bundle, ds, r.summary, len(r.skipped), f'{r.seconds:.0f} s, {ips:.1f} images/s')
     return rows
 
 def _with_sr(rows:list[dict], sr:dict|None)->list[dict]:
@@ -62,6 +134,11 @@ def _with_sr(rows:list[dict], sr:dict|None)->list[dict]:
     for row in rows:
         used = View.parse(row['view']).sr_names
         if used: row['sr_models'] = json.dumps({n: sr[n].describe() for n in used}, sort_keys=True)
+    return rows
+
+def _with_recall(rows:list[dict], summary:list[dict])->list[dict]:
+    "Each view's row gains its mean per-class recall (a fraction, as top-1) from the summary."
+    for row, s in zip(rows, summary): row['mean_class_recall'] = s['mean_class_recall']
     return rows
 
 # %% ../nbs/20_cli.ipynb #a59aad29
@@ -113,10 +190,11 @@ def rescore_cell(bundle, ds, store:ResultStore, # the model (for its text encode
     srow = source.results(snap)
     srow = srow[(srow[list(src)] == pd.Series(src)).all(axis=1)]
     first = srow.iloc[0].to_dict() if len(srow) else {}
-    settings = {k: first[k] for k in _SETTINGS if k in first and first[k] == first[k]}
+    settings = {k: first[k] for k in _SETTINGS + _DATA_COLUMNS[:2] if k in first and first[k] == first[k]}  # the source's images
     rows = cell_rows(summary, bundle.meta, ds.name, ident['split'], ds.n_classes, protocol, int(first.get('n_skipped', 0) or 0),
-                     settings=dict(settings, scored_from='features'))
-    store.add(rows, frame.assign(**ident, toy=bool(bundle.meta.get('toy', False))))
+                     settings=dict(settings, scored_from='features', random_init=bool(bundle.meta.get('random_init', False)),
+                                   classnames_sha256=_digest(ds.classnames), templates_sha256=_digest(ds.templates)))
+    store.add(_with_recall(rows, summary), frame.assign(**ident, toy=bool(bundle.meta.get('toy', False))))
     _log_rows(log, bundle, ds, summary, rows[0]['n_skipped'], f're-scored from saved features in {time.time() - t0:.1f} s')
     return rows
 
@@ -126,14 +204,27 @@ class _Split:  # a dataset seen under another split name
 
 TEMPLATES_SUFFIX = '+simple-template'  # the split suffix of rows scored with the single template
 
+def _without_prompts(split:str)->str:
+    "A split without its prompt suffixes (single template, custom class names or templates): the images it was made from."
+    import re
+    return re.sub(r'\+(simple-template|classnames-[0-9a-f]{8}|templates-[0-9a-f]{8})', '', split)
+
 def _feature_split(snap, src:dict)->str:
     "The split under which the source holds this cell's features: the same split, else the same one scored with other templates (features do not depend on templates)."
     w, docs = snap
     keys = [k for k in src if k != 'split']
     w = w[(w[keys] == pd.Series({k: src[k] for k in keys})).all(axis=1)]
-    splits = [s for s in sorted(w['split'].unique()) if s.replace(TEMPLATES_SUFFIX, '') == src['split'].replace(TEMPLATES_SUFFIX, '')]
+    splits = [s for s in sorted(w['split'].unique()) if _without_prompts(s) == _without_prompts(src['split'])]
     full = [s for s in splits if all(docs.get(sh, {}).get('features_sha256') for sh in w.loc[w['split'] == s, '_shard'])]
     return src['split'] if src['split'] in full or not full else full[0]
+
+def _warn_prefix(ds, limit:int):
+    "Warn when the first `limit` images of `ds` (a class-ordered prefix) miss classes they could have covered."
+    import warnings
+    if limit >= len(ds): return
+    seen, can = len(set(ds.labels[:limit])), min(limit, ds.n_classes)
+    if seen < can: warnings.warn(f'--limit {limit} takes the first {limit} images of {ds.name}, in class order: {seen} of its {ds.n_classes} classes; '
+                                 f'for a stratified sample use --per-class N (seeded; e.g. --per-class {max(1, limit // ds.n_classes)})')
 
 def _write_record(path, cells:list[dict], parameters:dict):
     "The cells a job is responsible for, so that a sweep can tell from the store whether it is done."
@@ -149,17 +240,23 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
              resolutions=DEFAULT_RESOLUTIONS, protocol:str='model',
              batch_size:int|None=None, # images per batch; None: fit to the device (32 on a CPU)
              workers:int|None=None, # decoding processes; None: every usable core on a GPU, the main process on a CPU
-             device:str|None=None, limit:int|None=None, seed:int|None=None, per_class:int|None=None, progress:bool=True,
+             device:str|None=None,
+             limit:int|None=None, # only the first N images of each dataset (a smoke run; warns when they miss classes: use per_class for a sample)
+             seed:int|None=None, # random weights with this seed (open_clip architectures without a tag or checkpoint)
+             per_class:int|None=None, # demo sets: images rendered per class; other datasets: a seeded stratified sample of N per class
+             progress:bool=True,
              log=print,
              tokens:str|Path|None=None, # an LR-TK0/VPT tokens checkpoint to evaluate the (single) model with
-             templates:str|None=None, # None/'clip': each dataset's CLIP templates; 'simple': only 'a photo of a {}.'
+             templates:str|None=None, # None/'clip': each dataset's CLIP templates; 'simple': only 'a photo of a {}.'; or a FILE (one per line, or JSON)
+             classnames:str|Path|None=None, # a FILE of class names, one per class in label order (one per line, or JSON: a list, or dataset -> list)
              merge:bool=True, # write the merged view (results.csv, predictions.parquet, skipped.csv) at the end; sweep jobs leave it to the sweep
              record:str|Path|None=None, # write the identities of the cells this call is responsible for here (JSON), before evaluating
              drop_empty_classes:bool=False, # image folders: drop class folders without images (changes the chance level) instead of refusing them
              resize_backend:str='pil', # 'pil' (the paper's protocol) or 'torch' (views made on the device; rows in a '+torch-resize' split)
              save_features:bool=False, # also store every image's embedding at every resolution (float16, in the cell's shard)
              from_features:str|Path|None=None, # score from this run folder's saved features instead of evaluating images
-             sr:dict|None=None # name -> SR checkpoint path (or loaded `lr0fm.sr.SRModel`), for views with an `sr:NAME` step
+             sr:dict|None=None, # name -> SR checkpoint path (or loaded `lr0fm.sr.SRModel`), for views with an `sr:NAME` step
+             sample_seed:int=0 # the seed of the per-class sample of datasets other than the demo sets
             )->ResultStore:
     "Evaluate every model on every dataset into the run folder `out`, skipping the cells it already holds."
     from lr0fm.data import DEFAULT_TEMPLATES
@@ -183,13 +280,17 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
     if from_features:
         source = ResultStore(from_features)
         if not source.holds_results(): raise Lr0fmError(f'{from_features} holds no results; give the run folder evaluated with --save-features')
-    if templates not in (None, 'clip', 'simple'): raise Lr0fmError(f"unknown templates choice {templates!r}; use 'clip' (each dataset's CLIP templates) or 'simple' ('a photo of a {{}}.')")
+    if templates not in (None, 'clip', 'simple') and not Path(templates).is_file():
+        raise Lr0fmError(f"unknown templates choice {templates!r}; use 'clip' (each dataset's CLIP templates), 'simple' ('a photo of a {{}}.') or a FILE of templates (one per line, or JSON)")
     store.clean()  # temporary files of earlier writers that were killed
-    dsets = [get_dataset(d, root, drop_empty_classes=drop_empty_classes, **({'per_class': per_class} if per_class and d in DEMO_SETS else {}))
-             for d in datasets]
+    dsets = [get_dataset(d, root, drop_empty_classes=drop_empty_classes, per_class=per_class, sample_seed=sample_seed) for d in datasets]
+    if limit:
+        for ds in dsets: _warn_prefix(ds, limit)
     base = [ds.split for ds in dsets]  # the split before the template suffix: saved features do not depend on templates
     if templates == 'simple':  # one template; the split records it, so these rows never mix with the full-template ones
         for ds in dsets: ds.templates, ds.split = list(DEFAULT_TEMPLATES), f'{ds.split}{TEMPLATES_SUFFIX}'
+    for ds in dsets: custom_prompts(ds, classnames, None if templates in (None, 'clip', 'simple') else templates)
+    data = [data_record(ds, limit) for ds in dsets] if source is None else [None] * len(dsets)  # once per dataset, for every model
     cells = []
     for m in models:
         name, pretrained, checkpoint = (m, None, None) if isinstance(m, str) else tuple(m) + (None,) * (3 - len(m))
@@ -198,13 +299,14 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
             from lr0fm.lrtk0 import load_tokens
             b = load_tokens(tokens, b)
         if b.meta.get('toy'): log(f'{name} is an embedded TOY model: its results exercise the pipeline, they say nothing about foundation models')
+        elif b.meta.get('random_init'): log(f"{name} has RANDOM weights ({b.meta['pretrained']}), as asked: its results measure an untrained model, near chance, not {name}")
         if record:
             cells += [dict(cell_ident(b, ds, protocol, limit, resize_backend), request=req) for req, ds in zip(datasets, dsets)]
             _write_record(record, cells, dict(datasets=list(datasets), resolutions=[str(r) for r in res], protocol=protocol,
                                               templates=templates or 'clip', limit=limit, per_class=per_class,
                                               resize_backend=resize_backend))
-        for ds, split in zip(dsets, base):
-            if source is None: eval_cell(b, ds, store, res, protocol, batch_size, workers, limit, progress, log, resize_backend, save_features, sr)
+        for ds, split, dr in zip(dsets, base, data):
+            if source is None: eval_cell(b, ds, store, res, protocol, batch_size, workers, limit, progress, log, resize_backend, save_features, sr, dr)
             else: rescore_cell(b, ds, store, source, cell_ident(b, _Split(ds, split), protocol, limit, resize_backend)['split'],
                                res, protocol, limit, log, resize_backend)
     if merge: store.merge()
@@ -219,7 +321,8 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
                pretrained:str=None, # pretrained tag (open_clip), e.g. laion2b_s34b_b79k
                checkpoint:str=None, # local weights file instead of a tag
                tokens:str=None, # LR-TK0 or VPT tokens checkpoint (from lr0fm_train_tk0) to evaluate the model with
-               templates:str='clip', # 'clip': each dataset's CLIP prompt templates; 'simple': only 'a photo of a {}.'
+               templates:str='clip', # 'clip': each dataset's CLIP prompt templates; 'simple': only 'a photo of a {}.'; or a FILE (one per line, or JSON as CLIP_benchmark's)
+               classnames:str=None, # a FILE of class names in label order (one per line, or JSON: a list or dataset -> list)
                root:str=None, # data folder (or CSV file) of datasets read from disk
                resolutions:Param('views: HR, pixel sizes and any view label (e.g. 32+jpeg-q30, 16@bilinear, blur-s2, 16+sr:NAME; see lr0fm.views)', str, nargs='+')=None,
                sr:Param('super-resolution models for views with +sr:NAME, as NAME=PATH (an ESRGAN, SwinIR, SPAN... checkpoint; needs lr0fm[sr])', str, nargs='+')=None,
@@ -230,9 +333,11 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
                save_features:store_true=False, # also keep every image's embedding at every resolution, for --from-features and t-SNE
                from_features:str=None, # run folder evaluated with --save-features: score from its features, no image pass
                device:str=None, # cpu, cuda, cuda:1 (default: cuda when available)
-               limit:int=None, # only the first N images of each dataset
-               seed:int=None, # seed of a random-init model (no tag, no checkpoint)
-               per_class:int=None, # images per class of the procedural demo sets
+               limit:int=None, # only the first N images of each dataset (a smoke run; warns when they miss classes)
+               random_init:store_true=False, # untrained random weights (seed 0 unless --seed): only when asked for, and announced
+               seed:int=None, # seed of random weights (asks for them, like --random-init)
+               per_class:int=None, # images per class: rendered for the demo sets, a seeded stratified sample of any other dataset
+               sample_seed:int=0, # seed of the --per-class sample (the same images in every run)
                drop_empty_classes:store_true=False, # image folders: drop class folders without images instead of refusing them
                report:store_true=False, # also write report.html and accuracy_vs_resolution.png into the run folder
                quiet:store_true=False # no progress bar
@@ -241,10 +346,12 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
     def body():
         for k, v in dict(model=model, dataset=dataset, out=out).items():
             if not v: raise Lr0fmError(f'--{k} is required (see lr0fm_eval --help)')
-        st = run_eval([(model, pretrained, checkpoint)], dataset, out, root, resolutions or DEFAULT_RESOLUTIONS, protocol,
-                      batch_size, workers, device, limit, seed, per_class, not quiet, tokens=tokens, templates=templates,
+        if random_init and (pretrained or checkpoint): raise Lr0fmError(f"--random-init and {'--pretrained' if pretrained else '--checkpoint'} exclude each other; give one")
+        pre = 'none' if random_init and model.startswith('lr0fm-mini') else pretrained  # the toy models' own word for random weights
+        st = run_eval([(model, pre, checkpoint)], dataset, out, root, resolutions or DEFAULT_RESOLUTIONS, protocol,
+                      batch_size, workers, device, limit, 0 if random_init and seed is None else seed, per_class, not quiet, tokens=tokens, templates=templates, classnames=classnames,
                       drop_empty_classes=drop_empty_classes, resize_backend=resize_backend, save_features=save_features,
-                      from_features=from_features, sr=_sr_specs(sr))
+                      from_features=from_features, sr=_sr_specs(sr), sample_seed=sample_seed)
         if report: _report(st)
         print(f'results in {st.results_path}')
     return run_command(body, 'lr0fm_eval')
@@ -257,7 +364,16 @@ def _sr_specs(specs):
 def _report(st:ResultStore, title='lr0fm zero-shot low-resolution report'):
     from lr0fm.analysis import write_report
     snap = st.snapshot()  # one reading of the store for the rows, skipped images and predictions
-    return write_report(st.results(snap), st.root, title, st.skipped(snap), st.predictions(snap))
+    rows = st.results(snap)
+    return write_report(rows, st.root, title + random_init_banner(rows), st.skipped(snap), st.predictions(snap))
+
+def random_init_banner(rows:pd.DataFrame # result-store rows
+                      )->str:
+    "The title suffix that announces random-init models in a report ('' when there are none)."
+    rnd = rows['random_init'].astype(str).eq('True') if 'random_init' in rows else pd.Series(False, index=rows.index)
+    rnd = rnd | rows['pretrained'].astype(str).str.startswith('random-init') if 'pretrained' in rows else rnd  # stores from before the column
+    names = sorted(set(rows.loc[rnd, 'model'].astype(str))) if len(rows) else []
+    return f" — RANDOM-INIT (untrained) weights: {', '.join(names)}" if names else ''
 
 # %% ../nbs/20_cli.ipynb #1222308c
 @dashed_options

@@ -335,9 +335,11 @@ def _load_open_clip_checkpoint(model, checkpoint, name:str):
 def load_open_clip(name:str, # an open_clip architecture, e.g. 'ViT-B-32'
                    pretrained:str|None=None, # an open_clip pretrained tag, e.g. 'laion2b_s34b_b79k'
                    checkpoint:str|Path|None=None, # a local weights file (.safetensors, .bin, .pt) instead of a tag
-                   device:str='cpu', seed:int|None=None, # seed for random-init models (no tag, no checkpoint)
-                   tokenizer=None, family:str|None=None)->ModelBundle:
-    "Load any open_clip architecture with a pretrained tag, a local checkpoint, or random weights."
+                   device:str='cpu', seed:int|None=None, # random weights with this seed (asks for random init)
+                   tokenizer=None, family:str|None=None,
+                   random_init:bool=False # random weights without a seed (a tag, a checkpoint, a seed or this: one must be given)
+                  )->ModelBundle:
+    "Load any open_clip architecture with a pretrained tag, a local checkpoint, or random weights when asked for."
     import open_clip
     if name not in open_clip.list_models():
         raise Lr0fmError(f"unknown model {name!r}. Closest open_clip architectures: {closest(name, open_clip.list_models())}. "
@@ -350,6 +352,9 @@ def load_open_clip(name:str, # an open_clip architecture, e.g. 'ViT-B-32'
                              "or pass --checkpoint FILE with local weights.")
     if checkpoint is not None and not Path(checkpoint).is_file():
         raise Lr0fmError(f"checkpoint file {checkpoint} does not exist; pass the path of a local weights file.")
+    if random_init and (pretrained or checkpoint is not None): raise Lr0fmError(f'{name}: --random-init and {"a pretrained tag" if pretrained else "a checkpoint"} exclude each other; give one')
+    random_init = random_init or (seed is not None and not pretrained and checkpoint is None)  # a seed alone asks for random weights
+    if not (pretrained or checkpoint is not None or random_init): raise Lr0fmError(_no_weights(name))
     if seed is not None: torch.manual_seed(seed)
     try:
         with _quiet_root_logger(not pretrained):  # open_clip warns 'No pretrained weights loaded' even when a checkpoint follows
@@ -362,7 +367,14 @@ def load_open_clip(name:str, # an open_clip architecture, e.g. 'ViT-B-32'
     model.eval()
     tok = tokenizer or open_clip.get_tokenizer(name)
     return ModelBundle(model, preprocess, tok, _meta_from(model, name, _weights_tag(checkpoint, pretrained, seed), family or guess_family(name, pretrained),
-                                                          weights_id=_weights_id(checkpoint, pretrained, seed)))
+                                                          weights_id=_weights_id(checkpoint, pretrained, seed), random_init=random_init))
+
+def _no_weights(name:str)->str:
+    "The one-line refusal of an open_clip architecture given no weights."
+    import open_clip
+    tags = open_clip.list_pretrained_tags_by_model(name)
+    return (f"{name} was given no weights: pass --pretrained TAG ({', '.join(tags[:4]) + (', ...' if len(tags) > 4 else '') if tags else 'it has no open_clip tags'}), "
+            "--checkpoint FILE (local weights), or --random-init for untrained random weights (in Python: pretrained=, checkpoint= or seed=)")
 
 # %% ../nbs/03_models.ipynb #cd4b025a
 MINI_DIR = assets_path('mini')
@@ -390,6 +402,6 @@ def load_mini(name:str, pretrained:str|None=None, checkpoint:str|Path|None=None,
         checkpoint = MINI_DIR / f'{name}.safetensors'
         if not checkpoint.exists(): raise Lr0fmError(f"the weights of {name} are missing from the package ({checkpoint}); "
                                                      "reinstall lr0fm or train them with nbs/08_mini.ipynb")
-    b = load_open_clip(name, checkpoint=checkpoint, device=device, seed=seed, tokenizer=mini_tokenizer(), family='lr0fm-mini')
+    b = load_open_clip(name, checkpoint=checkpoint, device=device, seed=seed, tokenizer=mini_tokenizer(), family='lr0fm-mini', random_init=checkpoint is None)
     b.meta.update(toy=True, pretrained='lr0fm' if checkpoint == MINI_DIR / f'{name}.safetensors' else b.meta['pretrained'])
     return b

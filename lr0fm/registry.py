@@ -13,7 +13,7 @@ from .models import ModelBundle, load_mini, load_open_clip
 from .zoo import is_backbone, load_backbone, catalogue
 
 # %% auto #0
-__all__ = ['LOADERS', 'dataset_names', 'get_dataset', 'load_model']
+__all__ = ['LOADERS', 'dataset_names', 'get_dataset', 'stratified_indices', 'SubsetDataset', 'stratified_subset', 'load_model']
 
 # %% ../nbs/06a_registry.ipynb #66204b2f
 def dataset_names()->list[str]:
@@ -24,9 +24,16 @@ def get_dataset(name:str, # a name from `dataset_names()`
                 root:str|Path|None=None, # data folder (CSV file for 'csv')
                 templates:list[str]|None=None,
                 drop_empty_classes:bool=False, # 'imagefolder': leave out class folders without images (with a warning) instead of refusing them; other datasets' class lists are fixed and ignore it
+                per_class:int|None=None, # demo sets: images rendered per class; any other dataset: a seeded stratified sample of this many per class
+                sample_seed:int=0, # the seed of that sample (the same images in every process and run)
                 **kw)->ZeroShotDataset:
     "Open a dataset by name."
-    if name in DEMO_SETS: return procedural_dataset(name, **kw)
+    if name in DEMO_SETS: return procedural_dataset(name, **({'per_class': per_class} if per_class else {}), **kw)
+    ds = _open_named(name, root, templates, drop_empty_classes, **kw)
+    return ds if per_class is None else stratified_subset(ds, per_class, sample_seed)
+
+def _open_named(name, root, templates, drop_empty_classes, **kw)->ZeroShotDataset:
+    "Open a dataset that is not a demo set."
     if name in benchmark_names():
         if root is None: raise Lr0fmError(f'dataset {name!r} needs --root (the folder that holds the datasets; lr0fm_datasets --root DIR shows what is there)')
         return open_dataset(name, root, templates=templates, **kw)
@@ -43,13 +50,46 @@ def get_dataset(name:str, # a name from `dataset_names()`
     return csv_dataset(root / 'labels.csv', root, name='imagenet-sample', classnames=m['classnames'],
                        templates=templates or m['templates'], path_col='file', label_col='label', split='val')
 
+# %% ../nbs/06a_registry.ipynb #7ef3b3ab
+def stratified_indices(labels:list[int], # each image's class, in dataset order
+                       per_class:int, # images kept per class (a class with fewer keeps them all)
+                       seed:int=0)->list[int]:
+    "A seeded stratified sample: per class, `per_class` images drawn without replacement; indices in dataset order."
+    import numpy as np
+    by = {}
+    for i, l in enumerate(labels): by.setdefault(int(l), []).append(i)
+    rng = np.random.default_rng([seed, 23])  # classes in sorted order, so the draw depends on the seed and the labels only
+    return sorted(int(j) for c in sorted(by) for j in rng.permutation(by[c])[:per_class])
+
+class SubsetDataset(ZeroShotDataset):
+    "Some images of a dataset (by index), with its class names and templates; the split records how they were chosen."
+    def __init__(self, ds:ZeroShotDataset, indices:list[int], how:str):
+        self.base, self.indices, self.name, self.split = ds, list(indices), ds.name, f'{ds.split}[{how}]'
+        self.items, self.classnames, self.templates = [ds.items[j] for j in self.indices], list(ds.classnames), list(ds.templates)
+        self.multi_labels = None if ds.multi_labels is None else [ds.multi_labels[j] for j in self.indices]
+    def image_id(self, i:int)->str: "The base dataset's identifier of image `i`."; return self.base.image_id(self.indices[i])
+    def load(self, i:int): "Image `i` as RGB."; return self.base.load(self.indices[i])
+    def load_decoded(self, i:int): "Image `i` in its decoded mode."; return self.base.load_decoded(self.indices[i])
+
+def stratified_subset(ds:ZeroShotDataset, per_class:int, # images per class
+                      seed:int=0)->SubsetDataset:
+    "`ds` cut to a seeded stratified sample of `per_class` images per class; the split says so (e.g. 'test[per-class=20~seed0]')."
+    import warnings
+    if per_class < 1: raise Lr0fmError(f'--per-class must be at least 1 (got {per_class})')
+    idx = stratified_indices(ds.labels, per_class, seed)
+    from collections import Counter
+    n = Counter(ds.labels)
+    short = sorted(c for c, k in n.items() if k < per_class)
+    if short: warnings.warn(f'{ds.name}: {len(short)} of {len(n)} classes have fewer than {per_class} images (e.g. {ds.classnames[short[0]]!r}: {n[short[0]]}); they are taken whole')
+    return SubsetDataset(ds, idx, f'per-class={per_class}~seed{seed}')
+
 # %% ../nbs/06a_registry.ipynb #3387753d
 LOADERS = {'lr0fm-mini': load_mini, 'open_clip': load_open_clip}
 
 def load_model(name:str, # 'lr0fm-mini-s', an open_clip architecture such as 'ViT-B-32', or a catalogue display name such as 'ViT-B/32'
                pretrained:str|None=None, # pretrained tag (open_clip architectures and lr0fm-mini)
                checkpoint:str|Path|None=None, # local weights file (or Hugging Face model folder for hub backbones)
-               device:str='cpu', seed:int|None=None,
+               device:str='cpu', seed:int|None=None, # random weights with this seed: open_clip architectures get them only when asked for
                tokenizer:str|Path|None=None # local tokenizer folder, for catalogue backbones whose tokenizer comes from Hugging Face
               )->ModelBundle:
     "Load a model by name, whichever loader it belongs to."

@@ -46,7 +46,8 @@ def build_classifier(bundle, # a `ModelBundle`
                      classnames:list[str], # one name per class, in label order
                      templates:list[str], # prompt templates, each with one `{}`
                      batch_size:int=1024, # prompts per text-encoder call (across classes)
-                     cache_dir:str|Path|None=None # also keep classifiers on disk here (safetensors)
+                     cache_dir:str|Path|None=None, # also keep classifiers on disk here (safetensors)
+                     progress:bool=False # show a progress bar over the prompts while they are encoded (not for a cached classifier)
                     )->torch.Tensor:
     "The (classes, dim) zero-shot classifier: per class, the re-normalised mean of its normalised prompt embeddings."
     templates = check_templates(templates)
@@ -62,10 +63,11 @@ def build_classifier(bundle, # a `ModelBundle`
         w = load_file(str(path))['classifier'].to(bundle.device)
     else:
         prompts = [t.format(c) for c in classnames for t in templates]
-        feats = []
-        with torch.no_grad(), _autocast(bundle.device, bundle.meta.get('amp_dtype')):
+        feats, bar = [], _prompt_bar(bundle, len(classnames), len(prompts), progress)
+        with torch.no_grad(), _autocast(bundle.device, bundle.meta.get('amp_dtype')), bar:
             for i in range(0, len(prompts), batch_size):
                 feats.append(bundle.encode_text(bundle.tokenizer(prompts[i:i + batch_size]).to(bundle.device)))
+                if progress: bar.update(len(feats[-1]))
         f = torch.cat(feats).float().view(len(classnames), len(templates), -1)
         w = torch.nn.functional.normalize(torch.nn.functional.normalize(f, dim=-1).mean(1), dim=-1)
         if path is not None:  # a fresh temporary file (mkstemp), renamed over `path`: never written through a planted link
@@ -73,6 +75,12 @@ def build_classifier(bundle, # a `ModelBundle`
                 f.write(save({'classifier': w.cpu().contiguous()}, metadata={'model': bundle.name, 'pretrained': str(bundle.meta.get('pretrained'))}))
     _CLASSIFIERS[digest] = (weakref.ref(bundle.model), w)
     return w
+
+def _prompt_bar(bundle, n_classes:int, n_prompts:int, on:bool):
+    "A tqdm bar over the prompts of a text classifier when `on`, else a context that does nothing."
+    if not on: return contextlib.nullcontext()
+    from tqdm.auto import tqdm
+    return tqdm(total=n_prompts, desc=f'{bundle.name}: text classifier, {n_classes} classes', unit='prompt')
 
 # %% ../nbs/04_zeroshot.ipynb #cd2f1a98
 def usable_cores()->int:
@@ -265,6 +273,13 @@ def _any_label(pred:np.ndarray, targets:list)->np.ndarray:
     "(N, k) booleans: whether each of an image's k predictions is one of its labels."
     return np.array([[x in t for x in row] for row, t in zip(pred.tolist(), targets)], dtype=bool).reshape(pred.shape)
 
+def _mean_recall(hit:np.ndarray, # (N,) whether each image's top-1 is right
+                 labels:np.ndarray # (N,) each image's class (multi-label data: its first label)
+                )->float:
+    "Mean per-class recall (balanced accuracy): top-1 within each class that has images, averaged over those classes."
+    _, inv = np.unique(labels, return_inverse=True)
+    return float((np.bincount(inv, weights=hit.astype(float)) / np.bincount(inv)).mean())
+
 def _score(p:np.ndarray, # (N, R, k) predicted class indices, best first
            labels:np.ndarray, # (N,) class indices
            image_ids:list, resolutions:list,
@@ -276,7 +291,8 @@ def _score(p:np.ndarray, # (N, R, k) predicted class indices, best first
     frames, summary = [], []
     for r, rl in enumerate(resolutions):
         hit = p[:, r] == labels[:, None] if targets is None else _any_label(p[:, r], targets)
-        summary.append(dict(view=res_label(rl), n_images=len(image_ids), top1=float(hit[:, 0].mean()), top5=float(hit.any(1).mean())))
+        summary.append(dict(view=res_label(rl), n_images=len(image_ids), top1=float(hit[:, 0].mean()), top5=float(hit.any(1).mean()),
+                            mean_class_recall=_mean_recall(hit[:, 0], labels)))
         frames.append(pd.DataFrame(dict(image_id=image_ids, label=labels, view=res_label(rl),
                                         **{f'pred_{j+1}': p[:, r, j].astype('int32') for j in range(5)})))
     return summary, pd.concat(frames, ignore_index=True)
@@ -285,7 +301,7 @@ def _score(p:np.ndarray, # (N, R, k) predicted class indices, best first
 @dataclass
 class EvalResult:
     "What `evaluate` returns: a summary row per view, per-image top-5 predictions, and the skipped images."
-    summary:list # dicts: view, n_images, top1, top5
+    summary:list # dicts: view, n_images, top1, top5, mean_class_recall (all fractions)
     predictions:object # pandas DataFrame: image_id, label, view, pred_1..pred_5 (-1 where there are fewer than 5 classes)
     skipped:list = field(default_factory=list) # dicts: image_id, reason
     seconds:float = 0.
