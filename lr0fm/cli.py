@@ -175,7 +175,8 @@ def rescore_cell(bundle, ds, store:ResultStore, # the model (for its text encode
         log(f'{bundle.name} / {ds.name}: all {len(res)} resolutions already in {store.root}, skipped'); return []
     snap = source.snapshot()
     src = dict(ident, split=_feature_split(snap, dict(ident, split=source_split)))
-    ids, feats = source.features(*src.values(), reading=snap)
+    w = build_classifier(bundle, ds.classnames, ds.templates, cache_dir=store.root / 'cache')
+    ids, feats = source.features(*src.values(), reading=snap, width=w.shape[1])  # features of another width: one line, not a matmul error
     lack = [str(x) for x in todo if str(x) not in feats]
     if lack: raise Lr0fmError(f'{source.root} has no saved features of {bundle.name} / {ds.name} at {lack}; evaluate those resolutions with --save-features')
     p = source.predictions(snap, **src).drop_duplicates('image_id').set_index('image_id')['label']
@@ -185,7 +186,6 @@ def rescore_cell(bundle, ds, store:ResultStore, # the model (for its text encode
     targets = None
     if getattr(ds, 'multi_labels', None):
         at = {ds.image_id(i): i for i in range(len(ds))}; targets = [ds.targets(at[i]) for i in ids]
-    w = build_classifier(bundle, ds.classnames, ds.templates, cache_dir=store.root / 'cache')
     summary, frame = score_features({str(x): feats[str(x)] for x in todo}, w, float(bundle.logit_scale), labels.to_numpy(int), ids, targets)
     srow = source.results(snap)
     srow = srow[(srow[list(src)] == pd.Series(src)).all(axis=1)]
@@ -409,7 +409,7 @@ def lr0fm_datasets(root:str=None, # data folder to check (default: only list the
     def body():
         from lr0fm.datasets import get_spec, benchmark_names, dataset_status, class_meta, prepare_steps, _fmt
         from lr0fm.data import _need_dir
-        names = [get_spec(dataset).name] if dataset else benchmark_names()
+        names = [get_spec(dataset).name] if dataset else benchmark_names(extra=True)
         if root: _need_dir(root, 'data root')
         rows = [dataset_status(n, root) for n in names] if root else \
                [dict(name=n, split=get_spec(n).split, expected=get_spec(n).size, classes=get_spec(n).classes, templates=len(class_meta(n)['templates']),
@@ -531,7 +531,8 @@ def lr0fm_train_tk0(model:str=None, # model name (a ViT): an open_clip architect
                     epochs:float=None, # instead of --steps: passes over the source
                     batch_size:int=128, lr:float=1e-3, weight_decay:float=0.1,
                     n_images:int=20000, # procedural source: number of scenes
-                    seed:int=0,
+                    seed:int=0, # seed of the training data and tokens
+                    random_init:store_true=False, # an open_clip base model with untrained random weights (seeded by --seed); without it, give --pretrained or --checkpoint
                     device:str=None, # cpu, cuda, cuda:1 (default: cuda when available)
                     workers:int=0, # image-loading worker processes
                     quiet:store_true=False, # no progress bar
@@ -550,7 +551,7 @@ def lr0fm_train_tk0(model:str=None, # model name (a ViT): an open_clip architect
         _train_body(model, source, out, pretrained, checkpoint, vpt, start_block, n_prompts, steps, epochs,
                     batch_size, lr, weight_decay, n_images, seed, device, workers, quiet, unfreeze_last=unfreeze_last,
                     lr_factor=lr_factor, no_tokens=no_tokens, loss=loss, caption_classes=caption_classes, buckets=buckets,
-                    images_per_caption=images_per_caption, per_caption=per_caption)
+                    images_per_caption=images_per_caption, per_caption=per_caption, random_init=random_init)
     run_command(body, 'lr0fm_train_tk0')  # the tokens' path is the body's value, not an exit status
 
 # %% ../nbs/20_cli.ipynb #0112756f

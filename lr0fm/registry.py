@@ -18,7 +18,7 @@ __all__ = ['LOADERS', 'dataset_names', 'get_dataset', 'stratified_indices', 'Sub
 # %% ../nbs/06a_registry.ipynb #66204b2f
 def dataset_names()->list[str]:
     "Names `get_dataset` accepts."
-    return list(DEMO_SETS) + ['imagefolder', 'csv', 'imagenet-sample'] + benchmark_names()
+    return list(DEMO_SETS) + ['imagefolder', 'csv', 'imagenet-sample'] + benchmark_names(extra=True)
 
 def get_dataset(name:str, # a name from `dataset_names()`
                 root:str|Path|None=None, # data folder (CSV file for 'csv')
@@ -34,7 +34,7 @@ def get_dataset(name:str, # a name from `dataset_names()`
 
 def _open_named(name, root, templates, drop_empty_classes, **kw)->ZeroShotDataset:
     "Open a dataset that is not a demo set."
-    if name in benchmark_names():
+    if name in benchmark_names(extra=True):
         if root is None: raise Lr0fmError(f'dataset {name!r} needs --root (the folder that holds the datasets; lr0fm_datasets --root DIR shows what is there)')
         return open_dataset(name, root, templates=templates, **kw)
     if name != 'imagefolder' and name != 'csv' and name != 'imagenet-sample':

@@ -450,7 +450,7 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
 # %% ../nbs/11_train.ipynb #f9e3dc13
 def _train_body(model, source, out, pretrained, checkpoint, vpt, start_block, n_prompts, steps, epochs, batch_size, lr,
                 weight_decay, n_images, seed, device, workers, quiet, log=print, unfreeze_last=0, lr_factor=0.01, no_tokens=False,
-                loss='distill', caption_classes='all', buckets='16-32,32-64,64-128', images_per_caption=None, per_caption=1):
+                loss='distill', caption_classes='all', buckets='16-32,32-64,64-128', images_per_caption=None, per_caption=1, random_init=False):
     from lr0fm.registry import load_model
     for k, v in dict(model=model, source=source, out=out).items():
         if not v: raise Lr0fmError(f'--{k.replace("_", "-")} is required (see lr0fm_train_tk0 --help)')
@@ -460,7 +460,8 @@ def _train_body(model, source, out, pretrained, checkpoint, vpt, start_block, n_
     if caption_classes not in CAPTION_CLASSES: raise Lr0fmError(f'unknown --caption-classes {caption_classes!r}; use one of {", ".join(CAPTION_CLASSES)}')
     if per_caption != 1 and source != 'procedural': raise Lr0fmError('--per-caption renders procedural scenes several times; a folder source has its own images per caption (use --images-per-caption to use fewer)')
     parse_buckets(buckets)  # a malformed --buckets fails before the model loads
-    b = load_model(model, pretrained=pretrained, checkpoint=checkpoint, device=get_device(device), seed=seed)
+    # the training seed is not a request for random weights: only --random-init is (a base model without weights is refused)
+    b = load_model(model, pretrained=pretrained, checkpoint=checkpoint, device=get_device(device), seed=seed if random_init else None)
     vit_spec(b.model, b.name)  # fail early on a non-ViT
     src = ProceduralSource(n_images, b.input_size, seed, int(per_caption)) if source == 'procedural' else FolderSource(source, b.input_size)
     if images_per_caption: src = CaptionSubset(src, int(images_per_caption))

@@ -335,7 +335,7 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.registry.load_model`
             v.check_sr(sr)  # before any image: a missing SR model would otherwise skip every image
     if resize_backend not in RESIZE_BACKENDS: raise Lr0fmError(f'unknown resize backend {resize_backend!r}; use one of {RESIZE_BACKENDS}')
     if len(ds) == 0: raise Lr0fmError(f'dataset {ds.name!r} has no images')
-    w = classifier if classifier is not None else build_classifier(bundle, ds.classnames, ds.templates, cache_dir=cache_dir)
+    w = classifier if classifier is not None else build_classifier(bundle, ds.classnames, ds.templates, cache_dir=cache_dir, progress=progress)
     if w.shape[0] != ds.n_classes: raise Lr0fmError(f'the classifier has {w.shape[0]} classes but dataset {ds.name!r} has {ds.n_classes}')
     dev, amp = bundle.device, bundle.meta.get('amp_dtype')
     w = w.to(dev)
