@@ -450,6 +450,10 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
     t = validate(table) if complete else common_grid(full)
     toy = is_toy(t)
     rep = HtmlReport(title, toy)
+    rnd = sorted({str(r['model']) for _, r in t.iterrows()  # tidy tables name the weights in the model label: 'ViT-B-32 (random-init-seed0)'
+                  if str(r.get('random_init')) == 'True' or 'random-init' in str(r.get('pretrained', '')) + str(r['model'])})
+    if rnd: rep.p(f'Random-init models: {", ".join(rnd)} have untrained random weights (asked for with --random-init or a seed); '
+                  'their numbers test the pipeline, not a model.', 'toy')
     dropped = sorted(set(full['dataset']) - set(t['dataset']))
     n_ds = t['dataset'].nunique()
     rep.p(f'Generated {utc_now()} by lr0fm from {source or "a tidy accuracy table"}: {_plural(t["model"].nunique(), "model")}, '

@@ -39,7 +39,8 @@ def test_random_weights_only_when_asked_for_and_announced(tmp_path):
     assert 'ViT-B-32 has RANDOM weights (random-init-seed0)' in p.stdout, p.stdout
     r = pd.read_csv(tmp_path / 'b' / 'results.csv')
     assert r['random_init'].tolist() == [True, True] and set(r['pretrained']) == {'random-init-seed0'}
-    assert 'RANDOM-INIT (untrained) weights: ViT-B-32' in (tmp_path / 'b' / 'report.html').read_text()
+    html = (tmp_path / 'b' / 'report.html').read_text()
+    assert 'RANDOM-INIT (untrained) weights: ViT-B-32' in html and 'Random-init models: ViT-B-32' in html  # title and banner
     p = _eval(*args, '--random-init', '--pretrained', 'openai', '--out', str(tmp_path / 'c'))
     assert p.returncode == 2 and 'exclude each other' in p.stderr, p.stderr
 
