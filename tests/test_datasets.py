@@ -102,7 +102,7 @@ def test_lr0fm_datasets_command(tmp_path):
     lines = {l.split()[0]: l for l in r.stdout.splitlines() if l.strip()}
     assert 'PRESENT, 6 images: count differs' in lines['dtd'] and 'MISSING' in lines['imagenet']
     assert "not the paper's split, the export holds VTAB test" in lines['eurosat'] and 'wds: ' in lines['eurosat']   # the VTAB EuroSAT export
-    assert "tar -xf imagenet-a.tar -C " + str(tmp_path) in r.stdout and '0 of 17 datasets present' in r.stdout   # neither counts as the paper's data
+    assert "tar -xf imagenet-a.tar -C " + str(tmp_path) in r.stdout and '0 of 20 datasets present' in r.stdout   # neither counts as present (17 of the paper, 3 natively small)
     bad = subprocess.run([str(BIN / 'lr0fm_datasets'), '--root', str(tmp_path / 'nope')], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.strip().count('\n') == 0 and 'does not exist' in bad.stderr
     plain = subprocess.run([str(BIN / 'lr0fm_datasets')], capture_output=True, text=True, timeout=120)
