@@ -107,7 +107,7 @@ def eval_cell(bundle, # a loaded `ModelBundle`
               data:dict|None=None # `data_record(ds, limit)`, when the caller computed it once for several models
              )->list[dict]:
     "Evaluate one (model, dataset) at the resolutions the store does not hold yet, and store them; returns the new rows."
-    from lr0fm.zeroshot import evaluate, build_classifier
+    from lr0fm.zeroshot import evaluate
     res = eval_views(resolutions)
     ident = cell_ident(bundle, ds, protocol, limit, resize_backend)
     data = data or data_record(ds, limit)
@@ -116,8 +116,7 @@ def eval_cell(bundle, # a loaded `ModelBundle`
     todo = store.missing(*ident.values(), res, with_features=save_features)
     if not todo:
         log(f'{bundle.name} / {ds.name}: all {len(res)} resolutions already in {store.root}, skipped'); return []
-    w = build_classifier(bundle, ds.classnames, ds.templates, cache_dir=store.root / 'cache', progress=progress)  # its own bar: slow for many classes on a CPU
-    r = evaluate(bundle, ds, todo, protocol=protocol, batch_size=batch_size, workers=workers, limit=limit, classifier=w,
+    r = evaluate(bundle, ds, todo, protocol=protocol, batch_size=batch_size, workers=workers, limit=limit,
                  cache_dir=store.root / 'cache', progress=progress, resize_backend=resize_backend, keep_features=save_features, sr=sr)
     ips = r.summary[0]['n_images'] / max(r.seconds, 1e-9)
     rows = _with_sr(cell_rows(r.summary, bundle.meta, ds.name, ident['split'], ds.n_classes, protocol, len(r.skipped),

@@ -12,7 +12,7 @@ import numpy as np
 # %% auto #0
 __all__ = ['BOUNDS', 'RUN_FOLDERS', 'Lr0fmError', 'run_command', 'os_error_line', 'undash', 'dashed_options', 'assets_path',
            'shared_data_path', 'url_cache_path', 'closest', 'set_seed', 'warmup_cosine', 'check_bounds', 'check_number',
-           'get_device', 'atomic_write', 'link_error', 'check_no_links', 'check_run_folder', 'save_figure', 'utc_now']
+           'get_device', 'atomic_write', 'link_error', 'check_run_folder', 'save_figure', 'utc_now']
 
 # %% ../nbs/00_core.ipynb #2e9abc47
 class Lr0fmError(ValueError):
@@ -195,17 +195,6 @@ def link_error(path:str|Path)->Lr0fmError:
     try: to = f' (to {os.readlink(path)!r})'
     except OSError: to = ''
     return Lr0fmError(f'{path} is a symbolic link{to}; a run folder must not contain links — remove it or use a fresh --out')
-
-def check_no_links(path:str|Path, # a file or folder below `root`
-                   root:str|Path # the run folder (itself a link or not: the user named it)
-                  )->Path:
-    "`path`, checked to lie below `root` with no symbolic link among the folders between them (`path` itself may be one: a rename replaces it)."
-    path, top = Path(path), Path(os.path.abspath(root))
-    try: rel = Path(os.path.abspath(path)).relative_to(top)
-    except ValueError: raise Lr0fmError(f'{path} is not inside the run folder {root}; lr0fm writes only below its --out') from None
-    for k in range(1, len(rel.parts)):
-        if top.joinpath(*rel.parts[:k]).is_symlink(): raise link_error(top.joinpath(*rel.parts[:k]))
-    return path
 
 def check_run_folder(root:str|Path # a run folder (it need not exist yet)
                     )->Path:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from .core import Lr0fmError, atomic_write
 from .data import BadImage, ZeroShotDataset, check_templates
-from .degrade import DEFAULT_RESOLUTIONS, res_label, lr_transform, resize_mode_for, make_views, rgb_after_resize, lr_size
+from .degrade import DEFAULT_RESOLUTIONS, res_label, lr_transform, resize_mode_for, make_views, rgb_after_resize
 from .views import View, eval_views
 from .resize import views_u8
 
