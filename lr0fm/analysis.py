@@ -22,7 +22,7 @@ __all__ = ['META_COLUMNS', 'MEAN_GAMMA', 'LESS_IS_WORSE', 'model_metadata', 'wit
            'plot_size_robustness', 'plot_data_source', 'size_buckets', 'plot_size_buckets', 'finetune_pairs',
            'plot_finetuned', 'plot_input_resolution', 'dataset_clusters', 'plot_dataset_clusters', 'ranking_table',
            'dataset_robustness', 'correctness', 'hr_correct_robustness', 'bootstrap_ci', 'plot_degradation_sweeps',
-           'native_views', 'degradation_section', 'write_analysis_report', 'write_report']
+           'native_views', 'degradation_section', 'random_init_models', 'write_analysis_report', 'write_report']
 
 # %% ../nbs/07a_analysis.ipynb #b6384036
 META_COLUMNS = ['family', 'name', 'params_m', 'gflops', 'input_size', 'vision', 'pretrain_data', 'pretrain_size_m', 'finetuned']
@@ -429,6 +429,16 @@ def _fig(rep:HtmlReport, out:Path, name:str, fn, *args, caption:str='', toy:bool
     rep.figure(out / name, caption)
     if caption or toy: rep.p(('TOY-MODEL RESULTS (lr0fm-mini), not foundation models. ' if toy else '') + caption, 'note')
 
+# %% ../nbs/07a_analysis.ipynb #f4a25fd0
+def random_init_models(table:pd.DataFrame # result-store rows or a tidy accuracy table
+                      )->list[str]:
+    "The models of `table` with untrained random weights, sorted (none: [])."
+    if not len(table): return []
+    rnd = table['random_init'].astype(str).eq('True') if 'random_init' in table else pd.Series(False, index=table.index)
+    for col in ('pretrained', 'model'):  # 'random-init-seed0', or a tidy label 'ViT-B-32 (random-init-seed0)'
+        if col in table: rnd |= table[col].astype(str).str.contains('random-init', regex=False)
+    return sorted(set(table.loc[rnd, 'model'].astype(str)))
+
 # %% ../nbs/07a_analysis.ipynb #d0057bf5
 def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
                           out:str|Path, # output folder
@@ -449,9 +459,8 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
     full = validate(table, complete=False)
     t = validate(table) if complete else common_grid(full)
     toy = is_toy(t)
-    rep = HtmlReport(title, toy)
-    rnd = sorted({str(r['model']) for _, r in t.iterrows()  # tidy tables name the weights in the model label: 'ViT-B-32 (random-init-seed0)'
-                  if str(r.get('random_init')) == 'True' or 'random-init' in str(r.get('pretrained', '')) + str(r['model'])})
+    rnd = random_init_models(t)
+    rep = HtmlReport(title + (f" — RANDOM-INIT (untrained) weights: {', '.join(rnd)}" if rnd else ''), toy)
     if rnd: rep.p(f'Random-init models: {", ".join(rnd)} have untrained random weights (asked for with --random-init or a seed); '
                   'their numbers test the pipeline, not a model.', 'toy')
     dropped = sorted(set(full['dataset']) - set(t['dataset']))

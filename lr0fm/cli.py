@@ -15,8 +15,8 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['TEMPLATES_SUFFIX', 'cell_ident', 'read_names_file', 'custom_prompts', 'data_record', 'eval_cell', 'rescore_cell',
-           'run_eval', 'lr0fm_eval', 'random_init_banner', 'lr0fm_demo', 'lr0fm_datasets', 'lr0fm_models',
-           'lr0fm_store', 'lr0fm_weights', 'lr0fm_report', 'lr0fm_train_tk0', 'lr0fm_sweep']
+           'run_eval', 'lr0fm_eval', 'lr0fm_demo', 'lr0fm_datasets', 'lr0fm_models', 'lr0fm_store', 'lr0fm_weights',
+           'lr0fm_report', 'lr0fm_train_tk0', 'lr0fm_sweep']
 
 # %% ../nbs/20_cli.ipynb #e8fe508f
 def cell_ident(bundle, ds, protocol:str, limit:int|None=None, resize_backend:str='pil')->dict:
@@ -363,16 +363,7 @@ def _sr_specs(specs):
 def _report(st:ResultStore, title='lr0fm zero-shot low-resolution report'):
     from lr0fm.analysis import write_report
     snap = st.snapshot()  # one reading of the store for the rows, skipped images and predictions
-    rows = st.results(snap)
-    return write_report(rows, st.root, title + random_init_banner(rows), st.skipped(snap), st.predictions(snap))
-
-def random_init_banner(rows:pd.DataFrame # result-store rows
-                      )->str:
-    "The title suffix that announces random-init models in a report ('' when there are none)."
-    rnd = rows['random_init'].astype(str).eq('True') if 'random_init' in rows else pd.Series(False, index=rows.index)
-    rnd = rnd | rows['pretrained'].astype(str).str.startswith('random-init') if 'pretrained' in rows else rnd  # stores from before the column
-    names = sorted(set(rows.loc[rnd, 'model'].astype(str))) if len(rows) else []
-    return f" — RANDOM-INIT (untrained) weights: {', '.join(names)}" if names else ''
+    return write_report(st.results(snap), st.root, title, st.skipped(snap), st.predictions(snap))
 
 # %% ../nbs/20_cli.ipynb #1222308c
 @dashed_options
