@@ -22,7 +22,8 @@ __all__ = ['META_COLUMNS', 'MEAN_GAMMA', 'LESS_IS_WORSE', 'model_metadata', 'wit
            'plot_size_robustness', 'plot_data_source', 'size_buckets', 'plot_size_buckets', 'finetune_pairs',
            'plot_finetuned', 'plot_input_resolution', 'dataset_clusters', 'plot_dataset_clusters', 'ranking_table',
            'dataset_robustness', 'correctness', 'hr_correct_robustness', 'bootstrap_ci', 'plot_degradation_sweeps',
-           'native_views', 'degradation_section', 'random_init_models', 'write_analysis_report', 'write_report']
+           'views_at_native', 'native_views', 'degradation_section', 'random_init_models', 'write_analysis_report',
+           'write_report']
 
 # %% ../nbs/07a_analysis.ipynb #b6384036
 META_COLUMNS = ['family', 'name', 'params_m', 'gflops', 'input_size', 'vision', 'pretrain_data', 'pretrain_size_m', 'finetuned']
@@ -370,6 +371,12 @@ def plot_degradation_sweeps(sweeps:pd.DataFrame, # `severity_table`
     return fig
 
 # %% ../nbs/07a_analysis.ipynb #35580fd3
+def views_at_native(labels:list, # view labels ('HR', '32', '16+jpeg-q30', ...)
+                    native:int # the images' own side in pixels
+                   )->list[str]:
+    "The views among `labels` that start at or above `native` px (HR is the reference, never among them)."
+    return [str(r) for r in labels if (m := re.match(r'(\d+)', str(r))) and int(m.group(1)) >= native]
+
 def native_views(t:pd.DataFrame # tidy accuracy table
                 )->pd.DataFrame:
     "(dataset, resolution, native_px) of every view that starts at or above the dataset's own image size: no down-sampling happened there."
@@ -379,9 +386,7 @@ def native_views(t:pd.DataFrame # tidy accuracy table
         n = pd.to_numeric(g['native_px'], errors='coerce').max() if 'native_px' in g else np.nan  # rows that record it win
         n = n if n == n and n > 0 else native_px(str(d))
         if not n: continue
-        for r in res_order(g['resolution'].unique()):
-            m = re.match(r'(\d+)', str(r))
-            if m and int(m.group(1)) >= n: rows.append(dict(dataset=d, resolution=r, native_px=int(n)))
+        rows += [dict(dataset=d, resolution=r, native_px=int(n)) for r in views_at_native(res_order(g['resolution'].unique()), n)]
     return pd.DataFrame(rows, columns=['dataset', 'resolution', 'native_px'])
 
 def _native_note(t:pd.DataFrame)->str:

@@ -14,14 +14,15 @@ from .results import ResultStore, cell_rows
 import pandas as pd
 
 # %% auto #0
-__all__ = ['TEMPLATES_SUFFIX', 'cell_ident', 'read_names_file', 'custom_prompts', 'data_record', 'eval_cell', 'rescore_cell',
-           'run_eval', 'lr0fm_eval', 'lr0fm_demo', 'lr0fm_datasets', 'lr0fm_models', 'lr0fm_store', 'lr0fm_weights',
-           'lr0fm_report', 'lr0fm_train_tk0', 'lr0fm_sweep']
+__all__ = ['TEMPLATES_SUFFIX', 'cell_ident', 'read_names_file', 'custom_prompts', 'data_record', 'eval_cell', 'dataset_native_px',
+           'rescore_cell', 'run_eval', 'lr0fm_eval', 'lr0fm_demo', 'lr0fm_datasets', 'lr0fm_models', 'lr0fm_store',
+           'lr0fm_weights', 'lr0fm_report', 'lr0fm_train_tk0', 'lr0fm_sweep']
 
 # %% ../nbs/20_cli.ipynb #e8fe508f
 def cell_ident(bundle, ds, protocol:str, limit:int|None=None, resize_backend:str='pil')->dict:
-    "The identity a (model, dataset) evaluation is stored under: model, pretrained, dataset, split, protocol."
-    return dict(model=bundle.name, pretrained=str(bundle.meta.get('pretrained')), dataset=ds.name,
+    "The identity a (model, dataset) evaluation is stored under: model, pretrained (a checkpoint by digest, tokens by their digest), dataset, split, protocol."
+    tk = bundle.meta.get('tokens')  # LR-TK0 tokens: two files of one method on one base model are two models
+    return dict(model=bundle.name, pretrained=str(bundle.meta.get('pretrained')) + (f'+tokens@{tk}' if tk else ''), dataset=ds.name,
                 split=ds.split + (f'[:{limit}]' if limit else '') + ('+torch-resize' if resize_backend == 'torch' else ''),
                 protocol=protocol)
 
@@ -119,10 +120,10 @@ def eval_cell(bundle, # a loaded `ModelBundle`
     r = evaluate(bundle, ds, todo, protocol=protocol, batch_size=batch_size, workers=workers, limit=limit,
                  cache_dir=store.root / 'cache', progress=progress, resize_backend=resize_backend, keep_features=save_features, sr=sr)
     ips = r.summary[0]['n_images'] / max(r.seconds, 1e-9)
-    rows = _with_sr(cell_rows(r.summary, bundle.meta, ds.name, ident['split'], ds.n_classes, protocol, len(r.skipped),
+    rows = _with_sr(cell_rows(r.summary, {**bundle.meta, 'pretrained': ident['pretrained']}, ds.name, ident['split'], ds.n_classes, protocol, len(r.skipped),
                               settings=dict({k: r.settings[k] for k in _SETTINGS}, random_init=bool(bundle.meta.get('random_init', False)),
                                             images_per_s=round(ips, 2), **data)), sr)
-    store.add(_with_recall(rows, r.summary), r.predictions.assign(**ident, toy=bool(bundle.meta.get('toy', False))), [dict(**ident, **s) for s in r.skipped],
+    store.add(_with_native(_with_recall(rows, r.summary), ds), r.predictions.assign(**ident, toy=bool(bundle.meta.get('toy', False))), [dict(**ident, **s) for s in r.skipped],
               features=dict(image_ids=r.image_ids, views=r.features) if save_features else None)
     _log_rows(log, bundle, ds, r.summary, len(r.skipped), f'{r.seconds:.0f} s, {ips:.1f} images/s')
     return rows
@@ -138,6 +139,20 @@ def _with_sr(rows:list[dict], sr:dict|None)->list[dict]:
 def _with_recall(rows:list[dict], summary:list[dict])->list[dict]:
     "Each view's row gains its mean per-class recall (a fraction, as top-1) from the summary."
     for row, s in zip(rows, summary): row['mean_class_recall'] = s['mean_class_recall']
+    return rows
+
+def dataset_native_px(ds)->int|None:
+    "The side in pixels of a natively small dataset's images (CIFAR 32, STL-10 96, EuroSAT 64); None for others."
+    from lr0fm.datasets import native_px
+    return getattr(ds, 'native_px', None) or native_px(ds.name)
+
+def _with_native(rows:list[dict], ds)->list[dict]:
+    "Rows of a natively small dataset record its images' side (`native_px`) and flag views at or above it (`at_native`: no degradation)."
+    from lr0fm.analysis import views_at_native
+    n = dataset_native_px(ds)
+    if not n: return rows
+    at = set(views_at_native([r['view'] for r in rows], n))
+    for row in rows: row.update(native_px=n, at_native=row['view'] in at)
     return rows
 
 # %% ../nbs/20_cli.ipynb #a59aad29
@@ -190,10 +205,10 @@ def rescore_cell(bundle, ds, store:ResultStore, # the model (for its text encode
     srow = srow[(srow[list(src)] == pd.Series(src)).all(axis=1)]
     first = srow.iloc[0].to_dict() if len(srow) else {}
     settings = {k: first[k] for k in _SETTINGS + _DATA_COLUMNS[:2] if k in first and first[k] == first[k]}  # the source's images
-    rows = cell_rows(summary, bundle.meta, ds.name, ident['split'], ds.n_classes, protocol, int(first.get('n_skipped', 0) or 0),
+    rows = cell_rows(summary, {**bundle.meta, 'pretrained': ident['pretrained']}, ds.name, ident['split'], ds.n_classes, protocol, int(first.get('n_skipped', 0) or 0),
                      settings=dict(settings, scored_from='features', random_init=bool(bundle.meta.get('random_init', False)),
                                    classnames_sha256=_digest(ds.classnames), templates_sha256=_digest(ds.templates)))
-    store.add(_with_recall(rows, summary), frame.assign(**ident, toy=bool(bundle.meta.get('toy', False))))
+    store.add(_with_native(_with_recall(rows, summary), ds), frame.assign(**ident, toy=bool(bundle.meta.get('toy', False))))
     _log_rows(log, bundle, ds, summary, rows[0]['n_skipped'], f're-scored from saved features in {time.time() - t0:.1f} s')
     return rows
 
@@ -216,6 +231,15 @@ def _feature_split(snap, src:dict)->str:
     splits = [s for s in sorted(w['split'].unique()) if _without_prompts(s) == _without_prompts(src['split'])]
     full = [s for s in splits if all(docs.get(sh, {}).get('features_sha256') for sh in w.loc[w['split'] == s, '_shard'])]
     return src['split'] if src['split'] in full or not full else full[0]
+
+def _no_native_views(ds, res:list):
+    "--strict: refuse the views that start at or above `ds`'s own image size, naming them."
+    from lr0fm.analysis import views_at_native
+    from lr0fm.degrade import res_label
+    n = dataset_native_px(ds)
+    bad = views_at_native([res_label(v) for v in res], n) if n else []
+    if bad: raise Lr0fmError(f"--strict: {ds.name}'s images are {n} x {n} px, so view{'s' if len(bad) > 1 else ''} {', '.join(bad)} "
+                             "start at or above them (no degradation); leave them out of --resolutions, or drop --strict")
 
 def _warn_prefix(ds, limit:int):
     "Warn when the first `limit` images of `ds` (a class-ordered prefix) miss classes they could have covered."
@@ -255,7 +279,8 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
              save_features:bool=False, # also store every image's embedding at every resolution (float16, in the cell's shard)
              from_features:str|Path|None=None, # score from this run folder's saved features instead of evaluating images
              sr:dict|None=None, # name -> SR checkpoint path (or loaded `lr0fm.sr.SRModel`), for views with an `sr:NAME` step
-             sample_seed:int=0 # the seed of the per-class sample of datasets other than the demo sets
+             sample_seed:int=0, # the seed of the per-class sample of datasets other than the demo sets
+             strict:bool=False # refuse views at or above a natively small dataset's own image size (they are no degradation)
             )->ResultStore:
     "Evaluate every model on every dataset into the run folder `out`, skipping the cells it already holds."
     from lr0fm.data import DEFAULT_TEMPLATES
@@ -285,6 +310,8 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
     dsets = [get_dataset(d, root, drop_empty_classes=drop_empty_classes, per_class=per_class, sample_seed=sample_seed) for d in datasets]
     if limit:
         for ds in dsets: _warn_prefix(ds, limit)
+    if strict:
+        for ds in dsets: _no_native_views(ds, res)
     base = [ds.split for ds in dsets]  # the split before the template suffix: saved features do not depend on templates
     if templates == 'simple':  # one template; the split records it, so these rows never mix with the full-template ones
         for ds in dsets: ds.templates, ds.split = list(DEFAULT_TEMPLATES), f'{ds.split}{TEMPLATES_SUFFIX}'
@@ -339,6 +366,7 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
                sample_seed:int=0, # seed of the --per-class sample (the same images in every run)
                drop_empty_classes:store_true=False, # image folders: drop class folders without images instead of refusing them
                report:store_true=False, # also write report.html and accuracy_vs_resolution.png into the run folder
+               strict:store_true=False, # refuse views at or above a natively small dataset's own image size (CIFAR: 32 px and up)
                quiet:store_true=False # no progress bar
               ):
     "Evaluate one model zero-shot on datasets at several resolutions; re-running resumes, skipping finished cells."
@@ -350,7 +378,7 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
         st = run_eval([(model, pre, checkpoint)], dataset, out, root, resolutions or DEFAULT_RESOLUTIONS, protocol,
                       batch_size, workers, device, limit, 0 if random_init and seed is None else seed, per_class, not quiet, tokens=tokens, templates=templates, classnames=classnames,
                       drop_empty_classes=drop_empty_classes, resize_backend=resize_backend, save_features=save_features,
-                      from_features=from_features, sr=_sr_specs(sr), sample_seed=sample_seed)
+                      from_features=from_features, sr=_sr_specs(sr), sample_seed=sample_seed, strict=strict)
         if report: _report(st)
         print(f'results in {st.results_path}')
     return run_command(body, 'lr0fm_eval')

@@ -14,7 +14,7 @@ from .core import closest  # torch-free, shared with the catalogue and registry 
 # %% auto #0
 __all__ = ['CHECKPOINT_GLOBALS', 'MINI_DIR', 'ModelBundle', 'can_trim_text', 'encode_text_trimmed', 'CompactTokenizer',
            'weights_format', 'read_torchscript_tensors', 'read_checkpoint', 'read_state_dict', 'guess_family',
-           'load_open_clip', 'mini_names', 'mini_tokenizer', 'load_mini']
+           'weights_digest', 'load_open_clip', 'mini_names', 'mini_tokenizer', 'load_mini']
 
 # %% ../nbs/03_models.ipynb #17a2208e
 @dataclass
@@ -283,11 +283,29 @@ def _meta_from(model, name, pretrained, family, **extra)->dict:
                 interpolation=cfg.get('interpolation', 'bicubic'), resize_mode=cfg.get('resize_mode', 'shortest'),
                 n_params=sum(p.numel() for p in model.parameters()), toy=False, **extra)
 
+_DIGESTS:dict = {}  # (path, size, mtime) -> SHA-256: each checkpoint is read once per process
+
+def weights_digest(path:str|Path # a weights file, or a folder of them (every file below it, by relative name)
+                  )->str:
+    "SHA-256 of a checkpoint file's bytes (of a folder: of its files' names and bytes), computed once per process and file version."
+    import hashlib
+    p = Path(path).resolve()
+    files = sorted(f for f in p.rglob('*') if f.is_file()) if p.is_dir() else [p]
+    key = tuple((str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    if key not in _DIGESTS:
+        h = hashlib.sha256()
+        for f in files:
+            if p.is_dir(): h.update(f'{f.relative_to(p).as_posix()}\0'.encode())
+            with open(f, 'rb') as fh:
+                for b in iter(lambda: fh.read(1 << 20), b''): h.update(b)
+        _DIGESTS[key] = h.hexdigest()
+    return _DIGESTS[key]
+
 def _weights_tag(checkpoint, # the local weights file or folder, if any
                  pretrained, # the tag or source the weights were downloaded from (None when they were not)
                  seed)->str:
-    "What `meta['pretrained']` says: the checkpoint's file name, else the tag or source, else random-init (with its seed)."
-    if checkpoint: return Path(checkpoint).name
+    "What `meta['pretrained']` says: the checkpoint's name and digest (`model.safetensors@1a2b3c4d5e6f`), else the tag or source, else random-init (with its seed)."
+    if checkpoint: return f'{Path(checkpoint).name}@{weights_digest(checkpoint)[:12]}'
     return pretrained or ('random-init' + (f'-seed{seed}' if seed is not None else ''))
 
 def _weights_id(checkpoint, pretrained, seed)->str|None:

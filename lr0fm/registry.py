@@ -13,7 +13,8 @@ from .models import ModelBundle, load_mini, load_open_clip
 from .zoo import is_backbone, load_backbone, catalogue
 
 # %% auto #0
-__all__ = ['LOADERS', 'dataset_names', 'get_dataset', 'stratified_indices', 'SubsetDataset', 'stratified_subset', 'load_model']
+__all__ = ['LOADERS', 'dataset_names', 'get_dataset', 'own_name', 'stratified_indices', 'SubsetDataset', 'stratified_subset',
+           'load_model']
 
 # %% ../nbs/06a_registry.ipynb #66204b2f
 def dataset_names()->list[str]:
@@ -42,13 +43,22 @@ def _open_named(name, root, templates, drop_empty_classes, **kw)->ZeroShotDatase
         raise Lr0fmError(f'unknown dataset {name!r}; known: {", ".join(dataset_names())}'
                          + ''.join(f' (did you mean {m!r}?)' for m in difflib.get_close_matches(name, dataset_names(), 1)))
     if root is None: raise Lr0fmError(f'dataset {name!r} needs --root (the folder, or CSV file, that holds it)')
-    if name == 'imagefolder': return image_folder(root, templates=templates, drop_empty_classes=drop_empty_classes, **kw)
-    if name == 'csv': return csv_dataset(root, templates=templates, **kw)
+    if name == 'imagefolder': return own_name(image_folder(root, templates=templates, drop_empty_classes=drop_empty_classes, **kw), kw)
+    if name == 'csv': return own_name(csv_dataset(root, templates=templates, **kw), kw)
     root = _need_dir(root, 'imagenet-sample root')
     if not (root / 'labels.csv').exists(): raise Lr0fmError(f'{root} has no labels.csv; the imagenet-sample layout is ROOT/labels.csv (file,wnid,label,name) plus the JPEGs')
     m = imagenet_meta()
     return csv_dataset(root / 'labels.csv', root, name='imagenet-sample', classnames=m['classnames'],
                        templates=templates or m['templates'], path_col='file', label_col='label', split='val')
+
+def own_name(ds:ZeroShotDataset, kw:dict)->ZeroShotDataset:
+    "A user's folder or CSV list named like a known dataset (a folder called `imagenet`) gets '-own' appended, with a warning: its rows never pass for that dataset's (WordNet classes, published results, WAR weights)."
+    import warnings
+    if 'name' in kw or ds.name.lower() not in {n.lower() for n in dataset_names()}: return ds
+    warnings.warn(f"{ds.name!r} is the name of a known dataset, so this folder's rows are named {ds.name + '-own'!r} and never taken for it; "
+                  f"to evaluate the real {ds.name}, use --dataset {ds.name.lower()} with its own layout (lr0fm_datasets lists them)", stacklevel=3)
+    ds.name = ds.name + '-own'
+    return ds
 
 # %% ../nbs/06a_registry.ipynb #7ef3b3ab
 def stratified_indices(labels:list[int], # each image's class, in dataset order

@@ -102,3 +102,19 @@ def test_torchvision_reads_the_same_files(tmp_path, monkeypatch):
     tv, ours = tvd.STL10(str(tmp_path), split='test'), _open('stl10', tmp_path)
     assert list(tv.labels) == ours.labels == [2, 0, 7] and tv.classes == ours.classnames
     assert all((np.asarray(tv[i][0]) == np.asarray(ours.load(i))).all() for i in range(3))
+
+
+def test_views_at_native_size_flagged_in_rows_and_refused_with_strict(tmp_path):
+    import subprocess, sys
+    from lr0fm.cli import run_eval
+    rng = np.random.default_rng(2)
+    write_cifar(tmp_path / 'data', rng.integers(0, 256, (20, 32, 32, 3), dtype=np.uint8), [i % 10 for i in range(20)])
+    p = subprocess.run([str(Path(sys.executable).parent / 'lr0fm_eval'), '--model', 'lr0fm-mini-s', '--dataset', 'cifar10', '--root', str(tmp_path / 'data'),
+                        '--resolutions', 'HR', '64', '32', '16', '--quiet', '--out', str(tmp_path / 's'), '--strict'], capture_output=True, text=True)
+    assert p.returncode == 2 and "--strict: cifar10's images are 32 x 32 px, so views 64, 32 start at or above them" in p.stderr, p.stderr
+    assert 'Traceback' not in p.stderr and not (tmp_path / 's' / 'results.csv').exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # the fixture is smaller than the real split
+        st = run_eval(['lr0fm-mini-s'], ['cifar10'], tmp_path / 'ok', tmp_path / 'data', ['HR', 64, 32, 16], progress=False, log=lambda *a: None)
+    r = st.results().set_index('view')
+    assert r['native_px'].tolist() == [32] * 4 and r['at_native'].to_dict() == {'HR': False, '64': True, '32': True, '16': False}
