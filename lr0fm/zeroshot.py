@@ -17,8 +17,8 @@ from .resize import views_u8
 
 # %% auto #0
 __all__ = ['AMP_DTYPES', 'RESIZE_BACKENDS', 'classifier_digest', 'build_classifier', 'usable_cores', 'auto_workers', 'chunk_size',
-           'auto_batch_size', 'ViewPrep', 'TorchPipeline', 'torch_pipeline', 'torch_views_u8', 'torch_views',
-           'EvalResult', 'evaluate', 'score_features']
+           'auto_batch_size', 'host_memory', 'fit_batch_size', 'ViewPrep', 'TorchPipeline', 'torch_pipeline',
+           'torch_views_u8', 'torch_views', 'EvalResult', 'evaluate', 'score_features']
 
 # %% ../nbs/04_zeroshot.ipynb #fa730880
 _CLASSIFIERS:dict = {}  # in-memory cache: digest -> (weak reference to the model, (C, D) tensor)
@@ -59,8 +59,8 @@ def build_classifier(bundle, # a `ModelBundle`
     stable = not str(bundle.meta.get('pretrained', '')).endswith('random-init')
     path = Path(cache_dir) / f"classifier-{bundle.name}-{digest}.safetensors" if cache_dir and stable else None
     from safetensors.torch import load_file, save
-    if path is not None and path.is_file() and not path.is_symlink():  # a link planted in a received run folder is never read; it is replaced below
-        w = load_file(str(path))['classifier'].to(bundle.device)
+    w = _cached_classifier(path, digest, len(classnames)) if path is not None else None
+    if w is not None: w = w.to(bundle.device)
     else:
         prompts = [t.format(c) for c in classnames for t in templates]
         feats, bar = [], _prompt_bar(bundle, len(classnames), len(prompts), progress)
@@ -72,7 +72,9 @@ def build_classifier(bundle, # a `ModelBundle`
         w = torch.nn.functional.normalize(torch.nn.functional.normalize(f, dim=-1).mean(1), dim=-1)
         if path is not None:  # a fresh temporary file (mkstemp), renamed over `path`: never written through a planted link
             with atomic_write(path, 'wb') as f:
-                f.write(save({'classifier': w.cpu().contiguous()}, metadata={'model': bundle.name, 'pretrained': str(bundle.meta.get('pretrained'))}))
+                c = w.float().cpu().contiguous()
+                f.write(save({'classifier': c}, metadata={'model': bundle.name, 'pretrained': str(bundle.meta.get('pretrained')), 'digest': digest,
+                                                          'sha256': hashlib.sha256(c.numpy().tobytes()).hexdigest()}))
     _CLASSIFIERS[digest] = (weakref.ref(bundle.model), w)
     return w
 
@@ -81,6 +83,25 @@ def _prompt_bar(bundle, n_classes:int, n_prompts:int, on:bool):
     if not on: return contextlib.nullcontext()
     from tqdm.auto import tqdm
     return tqdm(total=n_prompts, desc=f'{bundle.name}: text classifier, {n_classes} classes', unit='prompt')
+
+def _cached_classifier(path:Path, # the cache file of this classifier
+                       digest:str, n_classes:int # what it must be: `classifier_digest` and the number of classes
+                      )->torch.Tensor|None:
+    "The classifier stored at `path` when it is the one asked for and intact (its digest, its checksum, its shape, finite); else None, with a warning when a file was there."
+    import warnings
+    from safetensors import safe_open
+    if not path.is_file() or path.is_symlink(): return None  # a link planted in a received run folder is never read; it is replaced
+    try:
+        with safe_open(str(path), 'pt') as f: meta, w = f.metadata() or {}, f.get_tensor('classifier')
+        why = ('it has no provenance (written by an older lr0fm)' if 'sha256' not in meta else
+               'it is another classifier' if meta.get('digest') != digest else
+               'its checksum does not match' if hashlib.sha256(w.float().contiguous().numpy().tobytes()).hexdigest() != meta['sha256'] else
+               f'it has shape {tuple(w.shape)} for {n_classes} classes' if w.ndim != 2 or w.shape[0] != n_classes else
+               'it holds non-finite values' if not torch.isfinite(w).all() else None)
+    except Exception as e: why = f'it cannot be read ({type(e).__name__})'
+    if why is None: return w.float()
+    warnings.warn(f'classifier cache {path} not used: {why}; building the classifier again', stacklevel=3)
+    return None
 
 # %% ../nbs/04_zeroshot.ipynb #cd2f1a98
 def usable_cores()->int:
@@ -132,6 +153,26 @@ def auto_batch_size(bundle, # the model
     # the batch's views stay on the device as uint8, and are made float and encoded one view at a time
     per_image += n_views * 3 * s * s + 3 * s * s * 4
     return int(max(lo, min(hi, free * 0.5 // per_image)))
+
+# %% ../nbs/04_zeroshot.ipynb #25b4781b
+def host_memory()->int:
+    "Bytes of physical memory of this machine."
+    import os
+    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+
+def fit_batch_size(bundle, # the model (its input size)
+                   n_views:int, # views each image brings
+                   batch_size:int, # images per batch, asked for or automatic
+                   asked:bool, # whether the user gave `batch_size`
+                   memory:int|None=None # bytes of host memory (default: `host_memory()`)
+                  )->int:
+    "Images per batch whose uint8 views fit in host memory: an automatic size shrinks to an eighth of it; a size asked for that needs over a quarter is refused."
+    per_image = n_views * 3 * bundle.input_size ** 2
+    memory = memory or host_memory()
+    if asked and batch_size * per_image > memory // 4:
+        raise Lr0fmError(f'--batch-size {batch_size} with {n_views} views of {bundle.input_size} px needs {batch_size * per_image / 2**30:.1f} GiB of views per batch, '
+                         f'over a quarter of this machine\'s {memory / 2**30:.0f} GiB; use --batch-size {max(1, memory // 4 // per_image)} or fewer views')
+    return int(max(1, min(batch_size, memory // 8 // per_image)))
 
 # %% ../nbs/04_zeroshot.ipynb #5f8d58c2
 def _chw(img)->torch.Tensor:
@@ -342,7 +383,7 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.registry.load_model`
     pipe = torch_pipeline(bundle, protocol) if resize_backend == 'torch' else None
     tf, rm = lr_transform(bundle, protocol), resize_mode_for(bundle.meta, protocol)
     idx = range(len(ds) if limit is None else min(limit, len(ds)))
-    bs = batch_size or auto_batch_size(bundle, len(res))
+    bs = fit_batch_size(bundle, len(res), batch_size or auto_batch_size(bundle, len(res)), asked=batch_size is not None)
     nw = auto_workers(dev, math.ceil(len(idx) / chunk_size(len(idx), usable_cores()))) if workers is None else workers
     cs, prep = chunk_size(len(idx), nw), None if pipe else ViewPrep(tf)
     dl = torch.utils.data.DataLoader(_ViewSet(ds, idx, res, prep.worker if prep else tf, rm, rgb_after_resize(protocol), decode_only=pipe is not None, sr=sr),
