@@ -13,7 +13,8 @@ from .core import Lr0fmError, assets_path, shared_data_path
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'IMAGE_FORMATS', 'MAX_ASPECT', 'DEFAULT_TEMPLATES', 'IMG_EXTS', 'MAX_CLASSES', 'BadImage', 'ImageTooSmall',
-           'to_rgb', 'load_image', 'check_templates', 'ZeroShotDataset', 'image_folder', 'csv_dataset', 'imagenet_meta']
+           'to_rgb', 'load_image', 'check_templates', 'ZeroShotDataset', 'same_prompt_classes', 'warn_same_prompts',
+           'image_folder', 'csv_dataset', 'imagenet_meta']
 
 # %% ../nbs/01_data.ipynb #46ffe0bc
 class BadImage(Lr0fmError):
@@ -174,9 +175,10 @@ def _images_in(folder:Path)->list[Path]:
     with os.scandir(folder) as it: return sorted(Path(e.path) for e in it if _is_image_name(e.name) and e.is_file())
 
 def _need_dir(root, what='dataset root'):
+    "`root` made absolute once it is known to be a folder: spelled `data`, `./data` or `/abs/data`, one folder gives the same image ids, so the same noise seeds."
     root = Path(root)
     if not root.is_dir(): raise Lr0fmError(f'{what} {root} does not exist or is not a folder; pass --root with the folder that holds the data')
-    return root
+    return Path(os.path.abspath(root))
 
 # %% ../nbs/01_data.ipynb #12e21381
 def _names(names:list, n:int=5)->str: return ', '.join(repr(str(x)) for x in names[:n]) + (f' and {len(names) - n} more' if len(names) > n else '')
@@ -205,6 +207,34 @@ def _empty_class_error(root:Path, empty:list[str], n:int)->Lr0fmError:
                       'hidden files are not images. A class without images would still be a class of the zero-shot classifier and change the chance level: '
                       'add its images, delete the folder, or pass drop_empty_classes=True (lr0fm_eval --drop-empty-classes) to leave such classes out')
 
+def same_prompt_classes(classnames:list[str])->list[list[int]]:
+    "Groups of classes whose prompts are the same text once case and spacing are set aside (CLIP tokenizers lower-case): the model cannot tell them apart."
+    seen = {}
+    for i, c in enumerate(classnames): seen.setdefault(' '.join(str(c).lower().split()), []).append(i)
+    return [g for g in seen.values() if len(g) > 1]
+
+def warn_same_prompts(ds, source)->object:
+    "Warn, naming them, when classes of a user's folder or list share their prompts (`red_plain` / `red plain`, `Cat` / `cat`): all but one of each group can never be predicted."
+    groups = same_prompt_classes(ds.classnames)
+    if groups:
+        warnings.warn(f'{source}: {len(groups)} group{"s" if len(groups) > 1 else ""} of classes have the same prompts once case and spacing are set aside '
+                      f'({"; ".join(" = ".join(repr(ds.classnames[i]) for i in g) for g in groups[:3])}): the model cannot tell them apart, so all but one of each '
+                      'group is never predicted; rename the class folders or pass --classnames FILE', stacklevel=3)
+    return ds
+
+def _once_each(items:list, csv_path:Path, path_col:str)->list:
+    "A CSV list's (path, label) rows with each image once: a repeat with the same label is dropped with a warning, one with another label refused."
+    first, out, dup = {}, [], 0
+    for k, (p, lab) in enumerate(items):
+        key = os.path.normpath(p)
+        if key not in first: first[key] = (k, lab); out.append((p, lab)); continue
+        if first[key][1] != lab:
+            raise Lr0fmError(f'{csv_path}: rows {first[key][0] + 2} and {k + 2} both list {str(p)!r}, with labels {first[key][1]} and {lab}; '
+                             'list each image once, with its one label')
+        dup += 1
+    if dup: warnings.warn(f'{csv_path}: {dup} rows repeat an image already listed with the same label; each image is evaluated once', stacklevel=3)
+    return out
+
 # %% ../nbs/01_data.ipynb #899384cc
 def image_folder(root:str|Path, # one sub-folder per class, images inside (torchvision's ImageFolder layout)
                  name:str|None=None, classnames:list[str]|None=None, # default: folder names, '_' read as space; one per class folder, empty ones included
@@ -230,7 +260,7 @@ def image_folder(root:str|Path, # one sub-folder per class, images inside (torch
         warnings.warn(f'{str(root)!r}: dropped {len(empty)} of {n} class folders that hold no images ({_names(empty)}); {k} classes remain, '
                       f'so the chance level is 1/{k}, not 1/{n}, and results are not comparable with runs on all {n} classes (split recorded as {split!r})', stacklevel=2)
     items = [(p, j) for j, i in enumerate(keep) for p in files[i]]
-    return ZeroShotDataset(name or root.name, items, [names[i] for i in keep], templates, split)
+    return warn_same_prompts(ZeroShotDataset(name or root.name, items, [names[i] for i in keep], templates, split), root)
 
 # %% ../nbs/01_data.ipynb #a29663e0
 MAX_CLASSES = 1_000_000  # integer labels of a CSV list stay below this (ImageNet-21k has 21,841 classes)
@@ -244,7 +274,7 @@ def csv_dataset(csv_path:str|Path, # a CSV with a path column and a label column
     "A dataset from a CSV list of (path, label); labels are class indices, or class names when `classnames` is not given."
     csv_path = Path(csv_path)
     if not csv_path.is_file(): raise Lr0fmError(f'CSV file {csv_path} does not exist; pass the path of a CSV with columns {path_col},{label_col}')
-    root = Path(root) if root else csv_path.parent
+    root = Path(os.path.abspath(root if root else csv_path.parent))  # one folder, however it is spelled: the same image ids and noise seeds
     try:
         with open(csv_path, newline='', encoding='utf-8-sig') as f: reader = csv.DictReader(f); rows = list(reader); cols = reader.fieldnames or []
     except (UnicodeDecodeError, csv.Error) as e: raise Lr0fmError(f'{csv_path} is not a readable CSV text file ({type(e).__name__}: {e}); give a CSV with columns {path_col},{label_col}') from None
@@ -271,7 +301,8 @@ def csv_dataset(csv_path:str|Path, # a CSV with a path column and a label column
         if unused: warnings.warn(f'{csv_path}: integer labels and no class names, so the classes are 0..{n - 1}; {len(unused)} of them ({_names(unused)}) '
                                  f'have no rows but stay classes of the classifier (chance level 1/{n}); pass classnames, or number the labels from 0 without gaps', stacklevel=2)
         classnames = [str(i) for i in range(n)]
-    return ZeroShotDataset(name or csv_path.stem, [(root / r[path_col], i) for r, i in zip(rows, ids)], classnames, templates, split)
+    items = _once_each([(root / r[path_col], i) for r, i in zip(rows, ids)], csv_path, path_col)
+    return warn_same_prompts(ZeroShotDataset(name or csv_path.stem, items, classnames, templates, split), csv_path)
 
 # %% ../nbs/01_data.ipynb #ed808d8f
 @cache

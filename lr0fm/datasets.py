@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 from .core import Lr0fmError, assets_path
 from .data import ZeroShotDataset, BadImage, IMG_EXTS, DEFAULT_TEMPLATES, check_templates, imagenet_meta, to_rgb, load_image, _check_side, _subdirs, _need_dir, _images_in, _names
 
@@ -125,8 +125,7 @@ def find_dataset(name:str, # a benchmark dataset name
                  source:str|None=None # only look for this source: 'folder', 'wds' or 'hf'
                 )->tuple[str, Path]:
     "Which source of `name` is under `root` and where: ('folder'|'hf'|'hf-cache'|'wds', path); raises `DatasetMissing` when none is."
-    spec, root = get_spec(name), Path(root)
-    _need_dir(root, 'data root')
+    spec, root = get_spec(name), _need_dir(root, 'data root')  # absolute: the same image ids (noise seeds) however --root is spelled
     if source not in (None, 'folder', 'wds', 'hf'): raise Lr0fmError(f"unknown source {source!r}; use 'folder', 'wds' or 'hf'")
     kind = 'hf' if spec.hf else 'folder'
     for c in [root / f for f in spec.folders] + [root]:
@@ -569,7 +568,6 @@ class HFImageDataset(ZeroShotDataset):
         except Exception as e: raise BadImage(iid, f'unreadable image ({type(e).__name__}: {e})') from None
         if isinstance(img, dict) and (img.get('bytes') or img.get('path')):
             img = load_image(io.BytesIO(img['bytes']) if img.get('bytes') else img['path'], name=iid, rgb=False)
-            if img.getexif().get(0x0112) is not None: img = ImageOps.exif_transpose(img)  # EXIF orientation, as the datasets library's decoder applies it
         if not isinstance(img, Image.Image): raise BadImage(iid, f'column {self.image_col!r} is not an image')
         return _check_side(img, iid)
     def load(self, i:int)->Image.Image: "Decode row `i`'s image as RGB (may raise `BadImage`)."; return to_rgb(self.load_decoded(i))
