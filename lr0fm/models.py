@@ -256,6 +256,12 @@ def read_state_dict(path:str|Path, # a weights file (see `read_checkpoint`)
         if isinstance(obj, dict) and k in obj and isinstance(obj[k], dict): obj = obj[k]
     if not isinstance(obj, dict) or not obj or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()):
         raise Lr0fmError(f'{what} {path} does not hold a state dict of tensors (it holds a {type(obj).__name__})')
+    for k, v in obj.items():  # NaN/inf weights give NaN features, and top-k of NaN still names a class: refuse them here
+        if not v.is_floating_point() or torch.isfinite(v).all(): continue
+        bad = ~torch.isfinite(v) & ~(torch.isneginf(v) & k.endswith('mask'))  # attention masks hold -inf by design
+        if bad.any():
+            raise Lr0fmError(f'{what} {path}: tensor {k} holds {int(bad.sum())} NaN/inf values; the weights are damaged '
+                             '(a diverged training run or a bad conversion): use another checkpoint')
     return obj
 
 # %% ../nbs/03_models.ipynb #c6c81f92
