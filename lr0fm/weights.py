@@ -4,7 +4,7 @@
 
 # %% ../nbs/05c_weights.ipynb #cc936d4d
 from __future__ import annotations
-import json, logging, time, warnings
+import json, logging, math, time, warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,10 +35,14 @@ def load_weights(path:str|Path # a weights.json: {dataset: weight} (or {'weights
     "Read WAR weights from JSON, with canonical dataset names."
     p = Path(path)
     if not p.exists(): raise Lr0fmError(f'{p} does not exist; write one with lr0fm_weights --out DIR')
-    try: d = json.loads(p.read_text())
-    except json.JSONDecodeError as e: raise Lr0fmError(f'{p} is not valid JSON ({e})') from None
+    if not p.is_file(): raise Lr0fmError(f'{p} is not a file; give a weights JSON {{dataset: weight}}')
+    try: d = json.loads(p.read_text(encoding='utf-8'))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e: raise Lr0fmError(f'{p} is not valid JSON ({type(e).__name__}); give {{dataset: weight}}') from None
     d = d.get('weights', d) if isinstance(d, dict) else None
     if not isinstance(d, dict) or not d: raise Lr0fmError(f'{p} should map dataset names to weights')
+    bad = next(((k, v) for k, v in d.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0), None)
+    if bad: raise Lr0fmError(f'{p}: the weight of {str(bad[0])[:40]!r} is {str(bad[1])[:40]!r}; weights are finite numbers >= 0')
+    if sum(d.values()) <= 0: raise Lr0fmError(f'{p}: the weights sum to 0; at least one must be positive')
     return {canonical_dataset(k, strict=False) or k: float(v) for k, v in d.items()}
 
 # %% ../nbs/05c_weights.ipynb #e58d8811
