@@ -22,8 +22,8 @@ __all__ = ['META_COLUMNS', 'MEAN_GAMMA', 'LESS_IS_WORSE', 'model_metadata', 'wit
            'plot_size_robustness', 'plot_data_source', 'size_buckets', 'plot_size_buckets', 'finetune_pairs',
            'plot_finetuned', 'plot_input_resolution', 'dataset_clusters', 'plot_dataset_clusters', 'ranking_table',
            'dataset_robustness', 'correctness', 'hr_correct_robustness', 'bootstrap_ci', 'plot_degradation_sweeps',
-           'views_at_native', 'native_views', 'degradation_section', 'random_init_models', 'write_analysis_report',
-           'write_report']
+           'views_at_native', 'native_views', 'native_vs_synthetic', 'degradation_section', 'random_init_models',
+           'write_analysis_report', 'write_report']
 
 # %% ../nbs/07a_analysis.ipynb #b6384036
 META_COLUMNS = ['family', 'name', 'params_m', 'gflops', 'input_size', 'vision', 'pretrain_data', 'pretrain_size_m', 'finetuned']
@@ -402,6 +402,29 @@ def _write_csv(df:pd.DataFrame, path:Path, index:bool=False):
 
 def _plural(n:int, word:str)->str: return f'{n} {word}' + ('' if n == 1 else 's')
 
+# %% ../nbs/07a_analysis.ipynb #cb9ac43b
+def native_vs_synthetic(t:pd.DataFrame, # tidy accuracy table
+                        reference:str='imagenet' # the down-sampled dataset to compare with
+                       )->tuple[pd.DataFrame, pd.DataFrame]:
+    "Per natively small dataset: each model's top-1 on it at HR (its own images) against the same model's top-1 on `reference` down-sampled to that size; and per dataset the Spearman correlation over models."
+    from scipy.stats import spearmanr
+    from lr0fm.datasets import native_px
+    pairs, corr = [], []
+    for d, g in t[t['dataset'] != reference].groupby('dataset', sort=False):
+        n = pd.to_numeric(g['native_px'], errors='coerce').max() if 'native_px' in g else np.nan
+        n = n if n == n and n > 0 else native_px(str(d))
+        ref = t[(t['dataset'] == reference) & (t['resolution'] == str(int(n)))] if n else t.iloc[:0]
+        if ref.empty: continue
+        p = g[g['resolution'] == 'HR'].groupby('model')['top1'].mean().rename('native').to_frame().join(
+            ref.groupby('model')['top1'].mean().rename('synthetic'), how='inner')
+        if p.empty: continue
+        pairs.append(p.reset_index().assign(dataset=d, native_px=int(n))[['dataset', 'native_px', 'model', 'native', 'synthetic']])
+        rho = float(spearmanr(p['native'], p['synthetic']).statistic) if len(p) >= 3 else np.nan
+        corr.append(dict(dataset=d, native_px=int(n), reference=f'{reference} at {int(n)} px', n_models=len(p), spearman=rho))
+    cols = ['dataset', 'native_px', 'model', 'native', 'synthetic']
+    return (pd.concat(pairs, ignore_index=True) if pairs else pd.DataFrame(columns=cols),
+            pd.DataFrame(corr, columns=['dataset', 'native_px', 'reference', 'n_models', 'spearman']))
+
 # %% ../nbs/07a_analysis.ipynb #362ff974
 def _file_label(view:str)->str: return view.replace(':', '-')
 
@@ -462,6 +485,7 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
     if out.exists() and not out.is_dir(): raise Lr0fmError(f'{out} is a file; --out must name a folder')
     out.mkdir(parents=True, exist_ok=True)
     full = validate(table, complete=False)
+    if set(full['resolution']) <= {'HR'}: return _hr_only_report(full, out, title, source, skipped)
     t = validate(table) if complete else common_grid(full)
     toy = is_toy(t)
     rnd = random_init_models(t)
@@ -499,6 +523,14 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
         rep.p('γ and Γ per dataset (%):').table(dataset_robustness(rt, rk['model'].head(15).tolist()))
         if len(rk) > 15: rep.p(f'Top 15 of {len(rk)}; the full table is rankings_{n}.csv, per-dataset γ and Γ in robustness_{n}.csv.', 'note')
     if len(plain) < len(lows): degradation_section(rep, t, out, [r for r in lows if r not in plain], weights, toy)
+    pairs, corr = native_vs_synthetic(full)
+    if len(corr):
+        rep.h('Native versus synthetic low resolution')
+        rep.p('Top-1 (%) on natively small images at their own size (HR) against the same model on ImageNet down-sampled to that size; '
+              'Spearman ρ over models: does down-sampled ImageNet rank the models as real low-resolution photos do? (ρ needs 3+ models.)')
+        rep.table(corr, index=False)
+        rep.table(pairs.pivot(index='model', columns='dataset', values=['native', 'synthetic']))
+        _write_csv(pairs, out / 'native_vs_synthetic.csv')
     rep.h('Figures')
     if 'family' in t and t['family'].notna().all() and t['family'].nunique() > 1:
         _fig(rep, out, 'accuracy_by_family.png', plot_family_accuracy, tp, caption='Fig. 1 of the paper: accuracy vs resolution per family.', toy=toy)
@@ -552,6 +584,17 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
         from lr0fm.internals import tsne_section
         tsne_section(rep, store, out, reading)  # cells evaluated with --save-features
     if 'top5' in t: rep.h('Accuracy tables').h('top5 (%)', 3).table(pivot_accuracy(t, 'top5'))
+    if skipped is not None and len(skipped): rep.h(f'Skipped images ({len(skipped)})').table(skipped, index=False)
+    return rep.write(out / 'report.html')
+
+def _hr_only_report(t:pd.DataFrame, out:Path, title:str, source:str, skipped=None)->Path:
+    "The report of a store evaluated at HR only: the accuracy table, and what to add for robustness."
+    rep = HtmlReport(title, is_toy(t))
+    rep.p(f'Generated {utc_now()} by lr0fm from {source or "a tidy accuracy table"}: {_plural(t["model"].nunique(), "model")}, '
+          f'{_plural(t["dataset"].nunique(), "dataset")}, at HR only.')
+    rep.p('Only HR was evaluated, so there is no robustness to report: γ, Γ, SAR and WAR compare a lower resolution with HR. '
+          'Evaluate again with lower views (e.g. --resolutions HR 64 32 16; finished cells are kept) and report again.', 'note')
+    rep.h('Accuracy (top-1, %)').table(accuracy_overview(t))
     if skipped is not None and len(skipped): rep.h(f'Skipped images ({len(skipped)})').table(skipped, index=False)
     return rep.write(out / 'report.html')
 

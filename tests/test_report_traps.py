@@ -2,6 +2,7 @@
 import os
 os.environ.setdefault('HF_HUB_OFFLINE', '1')
 import pandas as pd, pytest
+from pathlib import Path
 from lr0fm.analysis import write_report
 
 XSS, MATH = '<img src=x onerror=alert(1)>', r'prices_$\bogus$'
@@ -78,3 +79,13 @@ def test_one_dataset_title_not_clipped():
     fig.canvas.draw()
     box, w = fig._suptitle.get_window_extent(), fig.bbox.width
     assert box.x0 >= 0 and box.x1 <= w
+
+
+def test_hr_only_report_is_written_and_says_what_to_add(tmp_path):
+    "`--resolutions HR --report` used to exit 2 after storing the results; now the report holds the accuracy table and how to get robustness."
+    import subprocess, sys
+    p = subprocess.run([str(Path(sys.executable).parent / 'lr0fm_eval'), '--model', 'lr0fm-mini-s', '--dataset', 'demo-colours', '--per-class', '2',
+                        '--resolutions', 'HR', '--out', str(tmp_path / 'o'), '--report', '--quiet'], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    html = (tmp_path / 'o' / 'report.html').read_text()
+    assert 'Only HR was evaluated' in html and '--resolutions HR 64 32 16' in html and 'Accuracy (top-1, %)' in html
