@@ -23,6 +23,7 @@ __all__ = ['META_COLUMNS', 'MEAN_GAMMA', 'LESS_IS_WORSE', 'model_metadata', 'wit
            'plot_finetuned', 'plot_input_resolution', 'dataset_clusters', 'plot_dataset_clusters', 'ranking_table',
            'dataset_robustness', 'correctness', 'hr_correct_robustness', 'bootstrap_ci', 'plot_degradation_sweeps',
            'views_at_native', 'native_views', 'native_vs_synthetic', 'degradation_section', 'random_init_models',
+           'report_intro', 'rankings_section', 'native_section', 'figures_section', 'per_image_section',
            'write_analysis_report', 'write_report']
 
 # %% ../nbs/07a_analysis.ipynb #b6384036
@@ -402,7 +403,7 @@ def _write_csv(df:pd.DataFrame, path:Path, index:bool=False):
 
 def _plural(n:int, word:str)->str: return f'{n} {word}' + ('' if n == 1 else 's')
 
-# %% ../nbs/07a_analysis.ipynb #cb9ac43b
+# %% ../nbs/07a_analysis.ipynb #6c5cc5cd
 def native_vs_synthetic(t:pd.DataFrame, # tidy accuracy table
                         reference:str='imagenet' # the down-sampled dataset to compare with
                        )->tuple[pd.DataFrame, pd.DataFrame]:
@@ -467,7 +468,115 @@ def random_init_models(table:pd.DataFrame # result-store rows or a tidy accuracy
         if col in table: rnd |= table[col].astype(str).str.contains('random-init', regex=False)
     return sorted(set(table.loc[rnd, 'model'].astype(str)))
 
-# %% ../nbs/07a_analysis.ipynb #d0057bf5
+# %% ../nbs/07a_analysis.ipynb #412e5b87
+def report_intro(rep:HtmlReport, t:pd.DataFrame, full:pd.DataFrame, # the page, the table reported, the whole table
+                 source:str='', weights:dict|None=None)->dict|None:
+    "The report's opening notes; returns the WAR weights the rest uses (None: rankings by mean Γ)."
+    rnd, n_ds = random_init_models(t), t['dataset'].nunique()
+    if rnd: rep.p(f'Random-init models: {", ".join(rnd)} have untrained random weights (asked for with --random-init or a seed); '
+                  'their numbers test the pipeline, not a model.', 'toy')
+    rep.p(f'Generated {utc_now()} by lr0fm from {source or "a tidy accuracy table"}: {_plural(t["model"].nunique(), "model")}, '
+          f'{_plural(n_ds, "dataset")} ({", ".join(map(display_name, order_datasets(t["dataset"].unique())))}), resolutions '
+          f'{", ".join(res_order(t["resolution"].unique()))}. Accuracies and robustness in percent. Metrics as in LR0.FM '
+          '(Pathak et al., ICLR 2025): γ = A_n / A_HR, Γ = γ (1 − exp(−200 ε²)) with ε = A_HR − 1/C, SAR = mean γ, WAR = weighted mean Γ, ACC = mean top-1.')
+    dropped = sorted(set(full['dataset']) - set(t['dataset']))
+    if dropped: rep.p(f'Left out because not every model has them at every resolution: {", ".join(map(display_name, dropped))}.', 'note')
+    if weights is None and all(d in published_weights() for d in t['dataset'].unique()): weights, wsrc = published_weights(), 'the published LR0.FM weights'
+    else: wsrc = 'the given weights' if weights else None
+    rep.p(f'WAR uses {wsrc}.' if wsrc else
+          f'WAR is left empty: no weights cover {"this dataset" if n_ds == 1 else "these datasets"} (the published ones cover only the 15 paper datasets); '
+          'pass --weights FILE (a JSON {dataset: weight}; lr0fm_weights optimises one on your results). Until then the rankings use mean Γ, '
+          'the unweighted mean of Γ over the datasets (WAR with equal weights), which, unlike SAR, gives a model at chance level no credit.', 'note')
+    return weights
+
+# %% ../nbs/07a_analysis.ipynb #25a5dd6d
+def rankings_section(rep:HtmlReport, t:pd.DataFrame, out:Path, # the page, the validated table, the output folder
+                     plain:list, weights:dict|None=None): # the paper's resolutions in the table, and the WAR weights
+    "Per resolution: the top-15 ranking and per-dataset γ/Γ on the page; rankings_<n>.csv and robustness_<n>.csv in full."
+    rep.h('Rankings: ' + ('WAR, SAR and ACC' if weights else f'{MEAN_GAMMA}, SAR and ACC'))
+    for n in plain:
+        rt = robustness_table(t, n, weights)
+        _write_csv(rt, out / f'robustness_{n}.csv')
+        rk = ranking_table(t, n, weights, robust=rt)
+        _write_csv(rk, out / f'rankings_{n}.csv')
+        rep.h(res_heading(n), 3).table(rk.head(15), index=False)
+        rep.p('γ and Γ per dataset (%):').table(dataset_robustness(rt, rk['model'].head(15).tolist()))
+        if len(rk) > 15: rep.p(f'Top 15 of {len(rk)}; the full table is rankings_{n}.csv, per-dataset γ and Γ in robustness_{n}.csv.', 'note')
+
+# %% ../nbs/07a_analysis.ipynb #4b0e4fb6
+def native_section(rep:HtmlReport, full:pd.DataFrame, out:Path):
+    "`native_vs_synthetic` on the page and in native_vs_synthetic.csv, when the table allows it."
+    pairs, corr = native_vs_synthetic(full)
+    if not len(corr): return
+    rep.h('Native versus synthetic low resolution')
+    rep.p('Top-1 (%) on natively small images at their own size (HR) against the same model on ImageNet down-sampled to that size; '
+          'Spearman ρ over models: does down-sampled ImageNet rank the models as real low-resolution photos do? (ρ needs 3+ models.)')
+    rep.table(corr, index=False)
+    rep.table(pairs.pivot(index='model', columns='dataset', values=['native', 'synthetic']))
+    _write_csv(pairs, out / 'native_vs_synthetic.csv')
+
+# %% ../nbs/07a_analysis.ipynb #5f0f8e67
+def _first_low(plain:list)->str|None: return '16' if '16' in plain else (plain[-1] if plain else None)
+
+def figures_section(rep:HtmlReport, t:pd.DataFrame, out:Path, plain:list, weights:dict|None=None, toy:bool=False):
+    "Accuracy figures; at 16 px (or the lowest resolution) rank correlations, size and data source, dataset clusters; and which were not drawn."
+    rep.h('Figures')
+    tp, n_ds, n_models = t[t['resolution'].isin(['HR'] + plain)], t['dataset'].nunique(), t['model'].nunique()
+    if 'family' in t and t['family'].notna().all() and t['family'].nunique() > 1:
+        _fig(rep, out, 'accuracy_by_family.png', plot_family_accuracy, tp, caption='Fig. 1 of the paper: accuracy vs resolution per family.', toy=toy)
+    if n_models <= 12: _fig(rep, out, 'accuracy_vs_resolution.png', plot_accuracy_vs_resolution, tp, caption='Top-1 per dataset and model.', toy=toy)
+    n0, skipped = _first_low(plain), []
+    if n0 and n_models >= 3 and weights and n_ds >= 2:
+        corr = correlation_table(t, n0, weights)
+        _write_csv(corr, out / f'rank_correlation_{n0}.csv', index=True)
+        _fig(rep, out, f'rank_correlation_{n0}.png', plot_rank_correlations, corr, caption=f'Fig. 5 left: per-dataset Spearman correlation of the SAR and WAR rankings (both over Γ) at {n0} px.', toy=toy)
+        rep.table(corr.rename(index=display_name).T)
+        _fig(rep, out, 'war_weights.png', plot_weights, weights, caption='Fig. 4 right: WAR weights.', toy=toy)
+    else: skipped.append('rank correlations (need 3+ models, 2+ datasets and WAR weights)')
+    try: s = scores_with_metadata(t, n0, weights) if n0 and weights else pd.DataFrame()
+    except Lr0fmError: s = pd.DataFrame()
+    if 'family' in t and len(s) >= 10: _size_figures(rep, t, out, s, n0, weights, toy)
+    else: skipped.append('size / pre-training data / fine-tuning / input size (need 10+ catalogued models with WAR)')
+    if n0 and n_ds >= 4 and n_models >= 5:
+        cl = dataset_clusters(t, n0)
+        _write_csv(cl, out / f'dataset_clusters_{n0}.csv', index=True)
+        _fig(rep, out, 'dataset_clusters.png', plot_dataset_clusters, cl, n0, caption='Fig. 7 middle: datasets by their robustness vectors.', toy=toy)
+    else: skipped.append('dataset clusters (need 4+ datasets and 5+ models)')
+    if skipped: rep.p('Not drawn for this data: ' + '; '.join(skipped) + '.', 'note')
+
+def _size_figures(rep, t, out, s, n0, weights, toy):
+    "Figs. 5 right, 6 and 7 left: robustness against model size, pre-training data, fine-tuning and input size."
+    _fig(rep, out, 'size_vs_robustness.png', plot_size_robustness, s, caption='Fig. 5 right: WAR vs parameters (dot size GFLOPs) and vs pre-training data size (dot size parameters). Hollow squares: nominal sizes (read off the model name, not counted), left out of the Spearman correlation.', toy=toy)
+    if s['pretrain_data'].isin(['DataComp-1B']).any() and s['pretrain_data'].isin(['LAION-2B']).any():
+        _fig(rep, out, 'datacomp_vs_laion.png', plot_data_source, s, caption='Fig. 6 left: DataComp-1B vs LAION-2B.', toy=toy)
+    _fig(rep, out, 'size_buckets.png', plot_size_buckets, s, caption='Fig. 6 middle: families at equal size.', toy=toy)
+    fp = finetune_pairs(t, n0, weights)
+    if len(fp): _fig(rep, out, 'finetuned.png', plot_finetuned, fp, caption='Fig. 6 right: each fine-tuned backbone minus its base.', toy=toy)
+    _fig(rep, out, 'input_resolution.png', plot_input_resolution, s, caption='Fig. 7 left: native input size.', toy=toy)
+
+# %% ../nbs/07a_analysis.ipynb #a91626ac
+def per_image_section(rep:HtmlReport, t:pd.DataFrame, out:Path, lows:list, # the page, the validated table, the folder, the low views
+                      predictions:pd.DataFrame, results:pd.DataFrame|None=None, weights:dict|None=None, n_boot:int=1000):
+    "Bootstrap intervals and HR-correct robustness per low view (CSV and tables), then mistake severity in WordNet for ImageNet-family predictions."
+    if predictions is None or not len(predictions): return
+    p = predictions[predictions['dataset'].astype(str).isin(set(t['dataset']))]
+    if lows:
+        rep.h('Per-image robustness (our predictions)')
+        ncls = t.groupby('dataset')['n_classes'].first().to_dict()
+        cor = correctness(p, results)  # once for all resolutions
+        for n in lows:
+            bs = bootstrap_ci(p, n, ncls, weights, results, n_boot=n_boot, correct=cor)
+            _write_csv(bs, out / f'bootstrap_{_file_label(n)}.csv')
+            hc = hr_correct_robustness(p, n, results, correct=cor)
+            _write_csv(hc, out / f'hr_correct_{_file_label(n)}.csv')
+            rep.h(res_heading(n), 3).p(f'Bootstrap {int(n_boot)} draws, 95 % percentile intervals (images resampled within datasets, paired across resolutions and models):')
+            rep.table(bs.pivot(index='model', columns='metric', values=['value', 'lo', 'hi']))
+            rep.p('Robustness on HR-correct images: the share of the images correct at HR that stay correct at this resolution.')
+            rep.table(hc.pivot(index='model', columns='dataset', values='kept').rename(columns=display_name))
+    from lr0fm.hierarchy import hierarchy_section, has_wnids
+    if p['dataset'].map(has_wnids).any(): hierarchy_section(rep, p, out)  # ImageNet-family predictions: mistake severity in WordNet
+
+# %% ../nbs/07a_analysis.ipynb #f2439e0c
 def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
                           out:str|Path, # output folder
                           title:str='lr0fm robustness report',
@@ -487,99 +596,19 @@ def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
     full = validate(table, complete=False)
     if set(full['resolution']) <= {'HR'}: return _hr_only_report(full, out, title, source, skipped)
     t = validate(table) if complete else common_grid(full)
-    toy = is_toy(t)
-    rnd = random_init_models(t)
+    toy, rnd = is_toy(t), random_init_models(t)
     rep = HtmlReport(title + (f" — RANDOM-INIT (untrained) weights: {', '.join(rnd)}" if rnd else ''), toy)
-    if rnd: rep.p(f'Random-init models: {", ".join(rnd)} have untrained random weights (asked for with --random-init or a seed); '
-                  'their numbers test the pipeline, not a model.', 'toy')
-    dropped = sorted(set(full['dataset']) - set(t['dataset']))
-    n_ds = t['dataset'].nunique()
-    rep.p(f'Generated {utc_now()} by lr0fm from {source or "a tidy accuracy table"}: {_plural(t["model"].nunique(), "model")}, '
-          f'{_plural(n_ds, "dataset")} ({", ".join(map(display_name, order_datasets(t["dataset"].unique())))}), resolutions '
-          f'{", ".join(res_order(t["resolution"].unique()))}. Accuracies and robustness in percent. Metrics as in LR0.FM '
-          '(Pathak et al., ICLR 2025): γ = A_n / A_HR, Γ = γ (1 − exp(−200 ε²)) with ε = A_HR − 1/C, SAR = mean γ, WAR = weighted mean Γ, ACC = mean top-1.')
-    if dropped: rep.p(f'Left out because not every model has them at every resolution: {", ".join(map(display_name, dropped))}.', 'note')
-    if weights is None and all(d in published_weights() for d in t['dataset'].unique()): weights, wsrc = published_weights(), 'the published LR0.FM weights'
-    else: wsrc = 'the given weights' if weights else None
-    rep.p(f'WAR uses {wsrc}.' if wsrc else
-          f'WAR is left empty: no weights cover {"this dataset" if n_ds == 1 else "these datasets"} (the published ones cover only the 15 paper datasets); '
-          'pass --weights FILE (a JSON {dataset: weight}; lr0fm_weights optimises one on your results). Until then the rankings use mean Γ, '
-          'the unweighted mean of Γ over the datasets (WAR with equal weights), which, unlike SAR, gives a model at chance level no credit.', 'note')
+    weights = report_intro(rep, t, full, source, weights)
     lows = [r for r in res_order(t['resolution'].unique()) if r != 'HR']
     plain = [r for r in lows if r.isdigit()]  # the paper's resolutions; every other view has the degradations part
-    tp = t[t['resolution'].isin(['HR'] + plain)]
-    many = t['model'].nunique() >= 3
     rep.h('Accuracy (top-1, %)').table(accuracy_overview(t))
     rep.p('n images: images evaluated per model and dataset; chance: 100 / number of classes; then top-1 at each resolution.'
           + (' ' + _native_note(t) if _native_note(t) else ''), 'note')
-    # rankings, per-dataset robustness and their CSVs, in the tables' order of resolutions
-    rep.h('Rankings: ' + ('WAR, SAR and ACC' if weights else f'{MEAN_GAMMA}, SAR and ACC'))
-    for n in plain:
-        rt = robustness_table(t, n, weights)
-        _write_csv(rt, out / f'robustness_{n}.csv')
-        rk = ranking_table(t, n, weights, robust=rt)
-        _write_csv(rk, out / f'rankings_{n}.csv')
-        rep.h(res_heading(n), 3).table(rk.head(15), index=False)
-        rep.p('γ and Γ per dataset (%):').table(dataset_robustness(rt, rk['model'].head(15).tolist()))
-        if len(rk) > 15: rep.p(f'Top 15 of {len(rk)}; the full table is rankings_{n}.csv, per-dataset γ and Γ in robustness_{n}.csv.', 'note')
+    rankings_section(rep, t, out, plain, weights)
     if len(plain) < len(lows): degradation_section(rep, t, out, [r for r in lows if r not in plain], weights, toy)
-    pairs, corr = native_vs_synthetic(full)
-    if len(corr):
-        rep.h('Native versus synthetic low resolution')
-        rep.p('Top-1 (%) on natively small images at their own size (HR) against the same model on ImageNet down-sampled to that size; '
-              'Spearman ρ over models: does down-sampled ImageNet rank the models as real low-resolution photos do? (ρ needs 3+ models.)')
-        rep.table(corr, index=False)
-        rep.table(pairs.pivot(index='model', columns='dataset', values=['native', 'synthetic']))
-        _write_csv(pairs, out / 'native_vs_synthetic.csv')
-    rep.h('Figures')
-    if 'family' in t and t['family'].notna().all() and t['family'].nunique() > 1:
-        _fig(rep, out, 'accuracy_by_family.png', plot_family_accuracy, tp, caption='Fig. 1 of the paper: accuracy vs resolution per family.', toy=toy)
-    if t['model'].nunique() <= 12:
-        _fig(rep, out, 'accuracy_vs_resolution.png', plot_accuracy_vs_resolution, tp, caption='Top-1 per dataset and model.', toy=toy)
-    n0 = '16' if '16' in plain else (plain[-1] if plain else None)
-    skipped_figs = []
-    if n0 and many and weights and n_ds >= 2:
-        corr = correlation_table(t, n0, weights)
-        _write_csv(corr, out / f'rank_correlation_{n0}.csv', index=True)
-        _fig(rep, out, f'rank_correlation_{n0}.png', plot_rank_correlations, corr, caption=f'Fig. 5 left: per-dataset Spearman correlation of the SAR and WAR rankings (both over Γ) at {n0} px.', toy=toy)
-        rep.table(corr.rename(index=display_name).T)
-        _fig(rep, out, 'war_weights.png', plot_weights, weights, caption='Fig. 4 right: WAR weights.', toy=toy)
-    else: skipped_figs.append('rank correlations (need 3+ models, 2+ datasets and WAR weights)')
-    try: s = scores_with_metadata(t, n0, weights) if n0 and weights else pd.DataFrame()
-    except Lr0fmError: s = pd.DataFrame()
-    if 'family' in t and len(s) >= 10:
-        _fig(rep, out, 'size_vs_robustness.png', plot_size_robustness, s, caption='Fig. 5 right: WAR vs parameters (dot size GFLOPs) and vs pre-training data size (dot size parameters). Hollow squares: nominal sizes (read off the model name, not counted), left out of the Spearman correlation.', toy=toy)
-        if s['pretrain_data'].isin(['DataComp-1B']).any() and s['pretrain_data'].isin(['LAION-2B']).any():
-            _fig(rep, out, 'datacomp_vs_laion.png', plot_data_source, s, caption='Fig. 6 left: DataComp-1B vs LAION-2B.', toy=toy)
-        _fig(rep, out, 'size_buckets.png', plot_size_buckets, s, caption='Fig. 6 middle: families at equal size.', toy=toy)
-        fp = finetune_pairs(t, n0, weights)
-        if len(fp): _fig(rep, out, 'finetuned.png', plot_finetuned, fp, caption='Fig. 6 right: each fine-tuned backbone minus its base.', toy=toy)
-        _fig(rep, out, 'input_resolution.png', plot_input_resolution, s, caption='Fig. 7 left: native input size.', toy=toy)
-    else: skipped_figs.append('size / pre-training data / fine-tuning / input size (need 10+ catalogued models with WAR)')
-    if n0 and n_ds >= 4 and t['model'].nunique() >= 5:
-        cl = dataset_clusters(t, n0)
-        _write_csv(cl, out / f'dataset_clusters_{n0}.csv', index=True)
-        _fig(rep, out, 'dataset_clusters.png', plot_dataset_clusters, cl, n0, caption='Fig. 7 middle: datasets by their robustness vectors.', toy=toy)
-    else: skipped_figs.append('dataset clusters (need 4+ datasets and 5+ models)')
-    if skipped_figs: rep.p('Not drawn for this data: ' + '; '.join(skipped_figs) + '.', 'note')
-    if predictions is not None and len(predictions) and n0:
-        rep.h('Per-image robustness (our predictions)')
-        ncls = t.groupby('dataset')['n_classes'].first().to_dict()
-        p = predictions[predictions['dataset'].astype(str).isin(set(t['dataset']))]
-        cor = correctness(p, results)  # once for all resolutions
-        for n in lows:
-            bs = bootstrap_ci(p, n, ncls, weights, results, n_boot=n_boot, correct=cor)
-            _write_csv(bs, out / f'bootstrap_{_file_label(n)}.csv')
-            hc = hr_correct_robustness(p, n, results, correct=cor)
-            _write_csv(hc, out / f'hr_correct_{_file_label(n)}.csv')
-            rep.h(res_heading(n), 3).p(f'Bootstrap {int(n_boot)} draws, 95 % percentile intervals (images resampled within datasets, paired across resolutions and models):')
-            rep.table(bs.pivot(index='model', columns='metric', values=['value', 'lo', 'hi']))
-            rep.p('Robustness on HR-correct images: the share of the images correct at HR that stay correct at this resolution.')
-            rep.table(hc.pivot(index='model', columns='dataset', values='kept').rename(columns=display_name))
-    if predictions is not None and len(predictions):
-        from lr0fm.hierarchy import hierarchy_section, has_wnids
-        p = predictions[predictions['dataset'].astype(str).isin(set(t['dataset']))]
-        if p['dataset'].map(has_wnids).any(): hierarchy_section(rep, p, out)  # ImageNet-family predictions: mistake severity in WordNet
+    native_section(rep, full, out)
+    figures_section(rep, t, out, plain, weights, toy)
+    per_image_section(rep, t, out, lows if _first_low(plain) else [], predictions, results, weights, n_boot)
     if store is not None:
         from lr0fm.internals import tsne_section
         tsne_section(rep, store, out, reading)  # cells evaluated with --save-features
