@@ -468,7 +468,7 @@ def random_init_models(table:pd.DataFrame # result-store rows or a tidy accuracy
         if col in table: rnd |= table[col].astype(str).str.contains('random-init', regex=False)
     return sorted(set(table.loc[rnd, 'model'].astype(str)))
 
-# %% ../nbs/07a_analysis.ipynb #412e5b87
+# %% ../nbs/07a_analysis.ipynb #9137c8d7
 def report_intro(rep:HtmlReport, t:pd.DataFrame, full:pd.DataFrame, # the page, the table reported, the whole table
                  source:str='', weights:dict|None=None)->dict|None:
     "The report's opening notes; returns the WAR weights the rest uses (None: rankings by mean Γ)."
@@ -489,7 +489,7 @@ def report_intro(rep:HtmlReport, t:pd.DataFrame, full:pd.DataFrame, # the page, 
           'the unweighted mean of Γ over the datasets (WAR with equal weights), which, unlike SAR, gives a model at chance level no credit.', 'note')
     return weights
 
-# %% ../nbs/07a_analysis.ipynb #25a5dd6d
+# %% ../nbs/07a_analysis.ipynb #aaa4d765
 def rankings_section(rep:HtmlReport, t:pd.DataFrame, out:Path, # the page, the validated table, the output folder
                      plain:list, weights:dict|None=None): # the paper's resolutions in the table, and the WAR weights
     "Per resolution: the top-15 ranking and per-dataset γ/Γ on the page; rankings_<n>.csv and robustness_<n>.csv in full."
@@ -503,7 +503,7 @@ def rankings_section(rep:HtmlReport, t:pd.DataFrame, out:Path, # the page, the v
         rep.p('γ and Γ per dataset (%):').table(dataset_robustness(rt, rk['model'].head(15).tolist()))
         if len(rk) > 15: rep.p(f'Top 15 of {len(rk)}; the full table is rankings_{n}.csv, per-dataset γ and Γ in robustness_{n}.csv.', 'note')
 
-# %% ../nbs/07a_analysis.ipynb #4b0e4fb6
+# %% ../nbs/07a_analysis.ipynb #8643bab8
 def native_section(rep:HtmlReport, full:pd.DataFrame, out:Path):
     "`native_vs_synthetic` on the page and in native_vs_synthetic.csv, when the table allows it."
     pairs, corr = native_vs_synthetic(full)
@@ -515,7 +515,7 @@ def native_section(rep:HtmlReport, full:pd.DataFrame, out:Path):
     rep.table(pairs.pivot(index='model', columns='dataset', values=['native', 'synthetic']))
     _write_csv(pairs, out / 'native_vs_synthetic.csv')
 
-# %% ../nbs/07a_analysis.ipynb #5f0f8e67
+# %% ../nbs/07a_analysis.ipynb #a479ecd2
 def _first_low(plain:list)->str|None: return '16' if '16' in plain else (plain[-1] if plain else None)
 
 def figures_section(rep:HtmlReport, t:pd.DataFrame, out:Path, plain:list, weights:dict|None=None, toy:bool=False):
@@ -554,7 +554,7 @@ def _size_figures(rep, t, out, s, n0, weights, toy):
     if len(fp): _fig(rep, out, 'finetuned.png', plot_finetuned, fp, caption='Fig. 6 right: each fine-tuned backbone minus its base.', toy=toy)
     _fig(rep, out, 'input_resolution.png', plot_input_resolution, s, caption='Fig. 7 left: native input size.', toy=toy)
 
-# %% ../nbs/07a_analysis.ipynb #a91626ac
+# %% ../nbs/07a_analysis.ipynb #d67a1711
 def per_image_section(rep:HtmlReport, t:pd.DataFrame, out:Path, lows:list, # the page, the validated table, the folder, the low views
                       predictions:pd.DataFrame, results:pd.DataFrame|None=None, weights:dict|None=None, n_boot:int=1000):
     "Bootstrap intervals and HR-correct robustness per low view (CSV and tables), then mistake severity in WordNet for ImageNet-family predictions."
@@ -576,7 +576,7 @@ def per_image_section(rep:HtmlReport, t:pd.DataFrame, out:Path, lows:list, # the
     from lr0fm.hierarchy import hierarchy_section, has_wnids
     if p['dataset'].map(has_wnids).any(): hierarchy_section(rep, p, out)  # ImageNet-family predictions: mistake severity in WordNet
 
-# %% ../nbs/07a_analysis.ipynb #f2439e0c
+# %% ../nbs/07a_analysis.ipynb #48a13a38
 def write_analysis_report(table:pd.DataFrame, # tidy accuracy table (percent)
                           out:str|Path, # output folder
                           title:str='lr0fm robustness report',
