@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import torch
 from torch import nn
+from fastcore.basics import patch
 from .core import Lr0fmError, atomic_write
 from .models import ModelBundle, _one_line, weights_format
 
@@ -99,17 +100,6 @@ class LRTokens(nn.Module):
         self.active, self._hooks = False, []
         self._attach()
 
-    def config(self)->dict:
-        "What rebuilds these tokens (apart from their values)."
-        return dict(method=self.method, start_block=self.start_block, n_prompts=self.n_prompts if self.method == 'vpt' else 0,
-                    unfreeze_last=self.unfreeze_last, tokens=self.use_tokens, variant=self.variant)
-
-    def _use_tuned(self, on:bool):
-        "Put the trained block copies into the blocks (or the pre-trained parameters back)."
-        if on == self._swapped or not self._slots: return
-        for mod, attr, key, orig in self._slots: mod._parameters[attr] = self.tuned[key] if on else orig
-        self._swapped = on
-
     @contextlib.contextmanager
     def on(self, active:bool=True):
         "Run the model with the tokens (and unfrozen blocks) switched on (or off) inside the block."
@@ -118,55 +108,77 @@ class LRTokens(nn.Module):
         try: yield self
         finally: self.active = old; self._use_tuned(was)
 
-    def detach_hooks(self):
-        "Remove the hooks (and any swapped-in blocks): the model is as it was before the tokens were attached."
-        for h in self._hooks: h.remove()
-        self._hooks = []
-        self._use_tuned(False)
 
-    def _add(self, x, t):
-        "Add token `t` to the patch tokens of a block input (zero rows over the class/register tokens: one add, no copies)."
-        t = nn.functional.pad(t.to(x.dtype), (0, 0, self.spec.n_prefix, 0))
-        return x + (t if self.spec.batch_first else t[:, None])
+# %% ../nbs/10_lrtk0.ipynb #ea2c1368
+@patch
+def config(self:LRTokens)->dict:
+    "What rebuilds these tokens (apart from their values)."
+    return dict(method=self.method, start_block=self.start_block, n_prompts=self.n_prompts if self.method == 'vpt' else 0,
+                unfreeze_last=self.unfreeze_last, tokens=self.use_tokens, variant=self.variant)
 
-    def _attach(self):
-        s = self.spec
-        if not self.use_tokens: return
-        def first_arg(fn):  # pre-hook replacing the block's first positional input
-            def hook(mod, args, kwargs):
+@patch
+def _use_tuned(self:LRTokens, on:bool):
+    "Put the trained block copies into the blocks (or the pre-trained parameters back)."
+    if on == self._swapped or not self._slots: return
+    for mod, attr, key, orig in self._slots: mod._parameters[attr] = self.tuned[key] if on else orig
+    self._swapped = on
+
+@patch
+def detach_hooks(self:LRTokens):
+    "Remove the hooks (and any swapped-in blocks): the model is as it was before the tokens were attached."
+    for h in self._hooks: h.remove()
+    self._hooks = []
+    self._use_tuned(False)
+
+# %% ../nbs/10_lrtk0.ipynb #deaa18b7
+@patch
+def _add(self:LRTokens, x, t):
+    "Add token `t` to the patch tokens of a block input (zero rows over the class/register tokens: one add, no copies)."
+    t = nn.functional.pad(t.to(x.dtype), (0, 0, self.spec.n_prefix, 0))
+    return x + (t if self.spec.batch_first else t[:, None])
+
+@patch
+def _attach(self:LRTokens):
+    s = self.spec
+    if not self.use_tokens: return
+    def first_arg(fn):  # pre-hook replacing the block's first positional input
+        def hook(mod, args, kwargs):
+            if not self.active: return None
+            return (fn(args[0]),) + tuple(args[1:]), kwargs
+        return hook
+    if self.method == 'lrtk0':
+        if 'embed' in self.tokens:
+            def embed_hook(mod, args, out):
                 if not self.active: return None
-                return (fn(args[0]),) + tuple(args[1:]), kwargs
-            return hook
-        if self.method == 'lrtk0':
-            if 'embed' in self.tokens:
-                def embed_hook(mod, args, out):
-                    if not self.active: return None
-                    t = self.tokens['embed'].to(out.dtype)
-                    if out.ndim == 4 and s.kind == 'open_clip':  # conv output (B, width, gh, gw)
-                        return out + t.T.reshape(1, *out.shape[1:])
-                    return out + t.reshape(out.shape[1:])  # (B, N, width) or (B, gh, gw, width)
-                self._hooks.append(s.embed.register_forward_hook(embed_hook))
-            for i in range(self.start_block, s.n_blocks):
-                t = self.tokens[f'block{i}']
-                self._hooks.append(s.blocks[i].register_forward_pre_hook(first_arg(lambda x, t=t: self._add(x, t)), with_kwargs=True))
-        else:
-            P, n = self.tokens['prompts'], s.n_prefix
-            def insert(x):
-                if s.batch_first: return torch.cat([x[:, :n], P.to(x.dtype).expand(x.shape[0], -1, -1), x[:, n:]], 1)
-                return torch.cat([x[:n], P.to(x.dtype)[:, None].expand(-1, x.shape[1], -1), x[n:]], 0)
-            def remove(mod, args, kwargs, out):
-                if not self.active: return None
-                return torch.cat([out[:, :n], out[:, n + self.n_prompts:]], 1) if s.batch_first else torch.cat([out[:n], out[n + self.n_prompts:]], 0)
-            self._hooks.append(s.blocks[0].register_forward_pre_hook(first_arg(insert), with_kwargs=True))
-            self._hooks.append(s.blocks[-1].register_forward_hook(remove, with_kwargs=True))
+                t = self.tokens['embed'].to(out.dtype)
+                if out.ndim == 4 and s.kind == 'open_clip':  # conv output (B, width, gh, gw)
+                    return out + t.T.reshape(1, *out.shape[1:])
+                return out + t.reshape(out.shape[1:])  # (B, N, width) or (B, gh, gw, width)
+            self._hooks.append(s.embed.register_forward_hook(embed_hook))
+        for i in range(self.start_block, s.n_blocks):
+            t = self.tokens[f'block{i}']
+            self._hooks.append(s.blocks[i].register_forward_pre_hook(first_arg(lambda x, t=t: self._add(x, t)), with_kwargs=True))
+    else:
+        P, n = self.tokens['prompts'], s.n_prefix
+        def insert(x):
+            if s.batch_first: return torch.cat([x[:, :n], P.to(x.dtype).expand(x.shape[0], -1, -1), x[:, n:]], 1)
+            return torch.cat([x[:n], P.to(x.dtype)[:, None].expand(-1, x.shape[1], -1), x[n:]], 0)
+        def remove(mod, args, kwargs, out):
+            if not self.active: return None
+            return torch.cat([out[:, :n], out[:, n + self.n_prompts:]], 1) if s.batch_first else torch.cat([out[:n], out[n + self.n_prompts:]], 0)
+        self._hooks.append(s.blocks[0].register_forward_pre_hook(first_arg(insert), with_kwargs=True))
+        self._hooks.append(s.blocks[-1].register_forward_hook(remove, with_kwargs=True))
 
-    def n_params(self)->int:
-        "Number of trainable token values (the temperature excluded)."
-        return sum(p.numel() for p in self.tokens.values())
+# %% ../nbs/10_lrtk0.ipynb #f62bc51d
+@patch
+def n_params(self:LRTokens)->int:
+    "Number of trainable token values (the temperature excluded)."
+    return sum(p.numel() for p in self.tokens.values())
 
-    def n_tuned(self)->int:
-        "Number of trainable values in the unfrozen block copies."
-        return sum(p.numel() for p in self.tuned.values())
+@patch
+def n_tuned(self:LRTokens)->int:
+    "Number of trainable values in the unfrozen block copies."
+    return sum(p.numel() for p in self.tuned.values())
 
 # %% ../nbs/10_lrtk0.ipynb #fac10076
 METHOD_LABEL = {'lrtk0': 'LR-TK0', 'vpt': 'VPT'}
