@@ -109,7 +109,7 @@ def load_model(name:str, # 'lr0fm-mini-s', an open_clip architecture such as 'Vi
         known = name in open_clip.list_models()
         if is_backbone(name) and not (known and pretrained):
             if pretrained: raise Lr0fmError(f'{name!r} is a catalogue backbone with fixed weights; leave out the pretrained tag '
-                                            '(or pass checkpoint=FILE)')
+                                            '(or pass --checkpoint FILE; checkpoint= in Python)')
             return load_backbone(name, checkpoint=checkpoint, tokenizer=tokenizer, device=device, seed=seed)
         if not known:
             raise Lr0fmError(f"unknown model {name!r}. Closest catalogue backbones: {closest(name, list(catalogue().name), 3, none='(none)')}; "
