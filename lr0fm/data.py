@@ -213,12 +213,13 @@ def same_prompt_classes(classnames:list[str])->list[list[int]]:
     for i, c in enumerate(classnames): seen.setdefault(' '.join(str(c).lower().split()), []).append(i)
     return [g for g in seen.values() if len(g) > 1]
 
-def warn_same_prompts(ds, source)->object:
+def warn_same_prompts(ds, source, shown:list|None=None # how to name the classes (default: their class names; image folders: the folder names)
+                     )->object:
     "Warn, naming them, when classes of a user's folder or list share their prompts (`red_plain` / `red plain`, `Cat` / `cat`): all but one of each group can never be predicted."
     groups = same_prompt_classes(ds.classnames)
     if groups:
         warnings.warn(f'{source}: {len(groups)} group{"s" if len(groups) > 1 else ""} of classes have the same prompts once case and spacing are set aside '
-                      f'({"; ".join(" = ".join(repr(ds.classnames[i]) for i in g) for g in groups[:3])}): the model cannot tell them apart, so all but one of each '
+                      f'({"; ".join(" = ".join(repr((shown or ds.classnames)[i]) for i in g) for g in groups[:3])}): the model cannot tell them apart, so all but one of each '
                       'group is never predicted; rename the class folders or pass --classnames FILE', stacklevel=3)
     return ds
 
@@ -260,7 +261,7 @@ def image_folder(root:str|Path, # one sub-folder per class, images inside (torch
         warnings.warn(f'{str(root)!r}: dropped {len(empty)} of {n} class folders that hold no images ({_names(empty)}); {k} classes remain, '
                       f'so the chance level is 1/{k}, not 1/{n}, and results are not comparable with runs on all {n} classes (split recorded as {split!r})', stacklevel=2)
     items = [(p, j) for j, i in enumerate(keep) for p in files[i]]
-    return warn_same_prompts(ZeroShotDataset(name or root.name, items, [names[i] for i in keep], templates, split), root)
+    return warn_same_prompts(ZeroShotDataset(name or root.name, items, [names[i] for i in keep], templates, split), root, [classes[i] for i in keep])
 
 # %% ../nbs/01_data.ipynb #a29663e0
 MAX_CLASSES = 1_000_000  # integer labels of a CSV list stay below this (ImageNet-21k has 21,841 classes)
