@@ -4,24 +4,24 @@
 
 # %% ../nbs/01a_datasets.ipynb #acf64241
 from __future__ import annotations
-import io, json, os, pickle, re, tarfile, warnings
+import contextlib, io, json, os, pickle, re, stat, tarfile, warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 import numpy as np
 from PIL import Image
 from .core import Lr0fmError, assets_path
-from .data import ZeroShotDataset, BadImage, IMG_EXTS, DEFAULT_TEMPLATES, check_templates, imagenet_meta, to_rgb, load_image, _check_side, _subdirs, _need_dir, _images_in, _names
+from .data import ZeroShotDataset, BadImage, IMG_EXTS, DEFAULT_TEMPLATES, check_templates, imagenet_meta, to_rgb, load_image, _check_side, _subdirs, _need_dir, _images_in, _names, _kind
 
 # %% auto #0
-__all__ = ['DatasetSpec', 'registry', 'benchmark_names', 'native_px', 'get_spec', 'imagenet_wnids', 'resolve_templates',
-           'class_meta', 'DatasetMissing', 'prepare_steps', 'find_dataset', 'need_datasets', 'open_dataset',
-           'load_imagenet', 'load_imagenet_a', 'load_imagenet_r', 'load_imagenet_sketch', 'load_imagenet_v2',
-           'load_caltech101', 'load_dtd', 'load_food101', 'sun397_name', 'load_sun397', 'load_stanford_cars',
-           'load_fgvc_aircraft', 'load_oxford_pets', 'load_flowers102', 'load_eurosat', 'load_ucf101', 'BatchUnpickler',
-           'read_batch', 'PixelDataset', 'load_cifar10', 'load_cifar100', 'load_stl10', 'write_cifar', 'write_stl10',
-           'HFImageDataset', 'load_hf', 'wds_shards', 'wds_index', 'WdsDataset', 'load_wds', 'download',
-           'dataset_status']
+__all__ = ['MAX_ANNOTATION_BYTES', 'MAX_SHARDS', 'MAX_MEMBER', 'DatasetSpec', 'registry', 'benchmark_names', 'native_px',
+           'get_spec', 'imagenet_wnids', 'resolve_templates', 'class_meta', 'DatasetMissing', 'prepare_steps',
+           'find_dataset', 'need_datasets', 'open_dataset', 'load_imagenet', 'load_imagenet_a', 'load_imagenet_r',
+           'load_imagenet_sketch', 'load_imagenet_v2', 'load_caltech101', 'load_dtd', 'load_food101', 'sun397_name',
+           'load_sun397', 'load_stanford_cars', 'load_fgvc_aircraft', 'load_oxford_pets', 'load_flowers102',
+           'load_eurosat', 'load_ucf101', 'BatchUnpickler', 'read_batch', 'PixelDataset', 'load_cifar10',
+           'load_cifar100', 'load_stl10', 'write_cifar', 'write_stl10', 'HFImageDataset', 'load_hf', 'wds_shards',
+           'wds_index', 'WdsDataset', 'load_wds', 'download', 'dataset_status']
 
 # %% ../nbs/01a_datasets.ipynb #489eb23a
 @dataclass(frozen=True)
@@ -153,14 +153,89 @@ def _need(path:Path, spec, what='file'):
                          f'Re-run the preparation steps (lr0fm_datasets --root ... prints them)')
     return path
 
-def _loadmat(path:Path):
-    from scipy.io import loadmat
-    return loadmat(str(path), squeeze_me=True)
+_FIX = 'download it again (lr0fm_datasets --root ... prints the steps)'
+MAX_ANNOTATION_BYTES = 256 << 20  # an annotation, class-list or split file above this is refused (the largest real one, ImageNet's LOC_val_solution.csv, is 2 MB)
 
-def _finish(spec, items, meta, split, strict, cls=ZeroShotDataset, **kw)->ZeroShotDataset:
-    "Build the dataset and check its class count and, for the registry's split, its size."
+def _short(x, n:int=120)->str:
+    "`x` as one short line for a message."
+    s = ' '.join((x if isinstance(x, str) else repr(x)).split())
+    return s if len(s) <= n else s[:n] + '...'
+
+def _read_bytes(path:Path, title:str, limit:int=MAX_ANNOTATION_BYTES)->bytes:
+    "The bytes of a small file a dataset ships (annotations, class lists, shard counts); one line naming it when it is not a regular file (a FIFO is never waited on) or is over `limit`."
+    try: fd = os.open(path, os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_BINARY', 0))
+    except OSError as e: raise Lr0fmError(f'{title}: {path} cannot be opened ({e.strerror or type(e).__name__}); {_FIX}') from None
+    with os.fdopen(fd, 'rb') as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode): raise Lr0fmError(f'{title}: {path} is {_kind(st.st_mode)}, not a regular file; replace it with the file of the download')
+        if st.st_size > limit: raise Lr0fmError(f'{title}: {path} holds {st.st_size:,} bytes, more than the {limit:,} such a file can; {_FIX}')
+        return f.read(limit + 1)
+
+def _read_text(path:Path, title:str)->str:
+    "A text file of the dataset as a string; one line naming it when it is not UTF-8 text (a binary or damaged file)."
+    b = _read_bytes(path, title)
+    try: return b.decode('utf-8-sig')
+    except UnicodeDecodeError as e: raise Lr0fmError(f'{title}: {path} is not a text file (byte {b[e.start]:#04x} at offset {e.start:,} is not UTF-8; damaged?); {_FIX}') from None
+
+def _read_json(path:Path, title:str):
+    "A JSON file of the dataset, parsed; one line naming it when it is cut short or not JSON."
+    text = _read_text(path, title)
+    try: return json.loads(text)
+    except (ValueError, RecursionError) as e: raise Lr0fmError(f'{title}: {path} is not valid JSON ({_short(str(e))}; cut short?); {_FIX}') from None
+
+@contextlib.contextmanager
+def _parsing(title:str, path):
+    "Turn any failure while the content of file `path` is taken apart (wrong shape, wrong types, cut short) into one line naming it."
+    try: yield
+    except Lr0fmError: raise
+    except Exception as e: raise Lr0fmError(f'{title}: {path} is damaged or not the file this layout expects ({type(e).__name__}: {_short(str(e))}); {_FIX}') from None
+
+def _whole(v)->int:
+    "`v` as an int when it is a whole number: an int, a numpy integer, an integral float (MATLAB files store numbers as doubles) or up to 9 digits of text; `ValueError` otherwise."
+    if isinstance(v, np.ndarray) and v.ndim == 0: v = v.item()  # a MATLAB scalar as scipy may return it
+    if isinstance(v, str):
+        if not re.fullmatch(r'-?[0-9]{1,9}', v.strip()): raise ValueError(f'{_short(v, 24)!r} is not a whole number')
+        return int(v)
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, float, np.floating)) or not np.isfinite(v) or float(v) != int(v):
+        raise ValueError(f'{_short(v, 24)} is not a whole number')
+    return int(v)
+
+def _inside(base:Path, rel, title:str, src)->Path:
+    "`base / rel` for an image path `rel` read from the annotation file `src`; one line naming `src` when `rel` is not a relative path below `base` (absolute, or '..' out of it): such a file is never read."
+    if not isinstance(rel, str) or not rel.strip() or '\x00' in rel: raise Lr0fmError(f'{title}: {src} names the image {_short(rel, 60)}, which is not a file path; {_FIX}')
+    if os.path.isabs(rel) or os.path.normpath(rel).split(os.sep)[0] == '..':
+        raise Lr0fmError(f'{title}: {src} names the image {_short(rel, 60)!r}, a path outside {base}; an annotation file names images below its dataset folder only, '
+                         f'so it is not read: {_FIX}')
+    return Path(base) / rel
+
+def _within(path:Path, folder:Path, title:str)->Path:
+    "`path` when it is, links followed, a regular file inside `folder`; else one line: a received dataset does not point lr0fm at files elsewhere, FIFOs or devices."
+    real, top = os.path.realpath(path), os.path.realpath(folder)
+    if not real.startswith(top.rstrip(os.sep) + os.sep):
+        raise Lr0fmError(f'{title}: {path} is a link to {real}, outside {folder}, which lr0fm does not follow; copy the file into the folder (or link the whole folder) instead')
+    try: mode = os.stat(real).st_mode
+    except OSError as e: raise Lr0fmError(f'{title}: {path} cannot be read ({e.strerror or type(e).__name__}); {_FIX}') from None
+    if not stat.S_ISREG(mode): raise Lr0fmError(f'{title}: {path} is {_kind(mode)}, not a regular file; replace it with the file of the download')
+    return path
+
+def _loadmat(path:Path, title:str)->dict:
+    "A MATLAB file of the dataset (read as bytes first: never a FIFO or device); one line naming it when it is damaged."
+    from scipy.io import loadmat
+    data = _read_bytes(path, title)
+    with _parsing(title, path): return loadmat(io.BytesIO(data), squeeze_me=True)
+
+def _field(m:dict, key:str, title:str, path):
+    "Entry `key` of a MATLAB file's content, or one line naming the file."
+    if key not in m: raise Lr0fmError(f'{title}: {path} has no {key!r} entry (it has {_short(", ".join(k for k in m if not k.startswith("__")), 80) or "none"}); {_FIX}')
+    return m[key]
+
+def _finish(spec, items, meta, split, strict, cls=ZeroShotDataset, src=None, first:int=0, **kw)->ZeroShotDataset:
+    "Build the dataset and check its class count, its labels (numbered from `first` in the annotation file `src`) and, for the registry's split, its size."
     if len(meta['classnames']) != spec.classes:
         raise Lr0fmError(f'{spec.title}: found {len(meta["classnames"])} classes, LR0.FM uses {spec.classes}; the layout is {spec.layout}')
+    bad = [(p, l) for p, l in items if not 0 <= l < spec.classes][:1]
+    if bad and src is not None:
+        raise Lr0fmError(f'{spec.title}: {src} gives {Path(str(bad[0][0])).name!r} the class {bad[0][1] + first}, outside {first}..{spec.classes - 1 + first}; {_FIX}')
     if not items: raise Lr0fmError(f'{spec.title}: the {split} split lists no images; the layout is {spec.layout}')
     return _check_size(spec, cls(spec.name, items, meta['classnames'], meta['templates'], split, **kw), split, strict)
 
@@ -232,17 +307,32 @@ def _imagenet_flat(spec, d:Path, val:Path, meta, split, strict):
     files = _images_in(val)
     if (d / 'LOC_val_solution.csv').exists():
         import csv
-        with open(d / 'LOC_val_solution.csv', newline='') as f: lab = {r['ImageId']: pos[r['PredictionString'].split()[0]] for r in csv.DictReader(f)}
+        src, lab = d / 'LOC_val_solution.csv', {}
+        with _parsing(spec.title, src):
+            for k, r in enumerate(csv.DictReader(io.StringIO(_read_text(src, spec.title), newline=''))):
+                w = str(r.get('PredictionString') or '').split()[:1]
+                if not r.get('ImageId') or not w or w[0] not in pos:
+                    raise Lr0fmError(f'{spec.title}: {src} row {k + 2} has no ImageId or no WordNet id of the {spec.classes} classes '
+                                     f'(columns ImageId,PredictionString; PredictionString starts with the WordNet id); {_FIX}')
+                lab[r['ImageId']] = pos[w[0]]
         return _finish(spec, [(p, lab[p.stem]) for p in files if p.stem in lab], meta, split, strict)
     dk = d / 'ILSVRC2012_devkit_t12' / 'data'
     gt = _need(dk / 'ILSVRC2012_validation_ground_truth.txt', spec, 'devkit label file')
-    syn = _loadmat(_need(dk / 'meta.mat', spec, 'devkit class file'))['synsets']
-    dev2wn = {int(i): str(w) for i, w in zip(syn['ILSVRC2012_ID'], syn['WNID']) if str(w) in pos}
-    ids = [int(l) for l in gt.read_text().split()]
+    mf = _need(dk / 'meta.mat', spec, 'devkit class file')
+    syn = _field(_loadmat(mf, spec.title), 'synsets', spec.title, mf)
+    with _parsing(spec.title, mf): dev2wn = {_whole(i): str(w) for i, w in zip(syn['ILSVRC2012_ID'], syn['WNID']) if str(w) in pos}
+    with _parsing(spec.title, gt): ids = [_whole(l) for l in _read_text(gt, spec.title).split()]
     files = [p for p in files if p.name.startswith('ILSVRC2012_val_')]
     if len(ids) < len(files): raise Lr0fmError(f'{spec.title}: {gt} has {len(ids)} labels for {len(files)} images; the devkit does not match the images')
-    # image ILSVRC2012_val_0000000k.JPEG is line k of the ground truth
-    return _finish(spec, [(p, pos[dev2wn[ids[int(p.stem.rsplit('_', 1)[1]) - 1]]]) for p in files], meta, split, strict)
+    items = []
+    for p in files:  # image ILSVRC2012_val_0000000k.JPEG is line k of the ground truth
+        k = p.stem.rsplit('_', 1)[1]
+        if not (re.fullmatch('[0-9]{1,9}', k) and 1 <= int(k) <= len(ids)):
+            raise Lr0fmError(f'{spec.title}: {gt} has no line for {p.name} (it has {len(ids):,}); the devkit does not match the images: {_FIX}')
+        if ids[int(k) - 1] not in dev2wn:
+            raise Lr0fmError(f'{spec.title}: {gt} line {int(k)} gives class id {ids[int(k) - 1]}, which {mf} does not list among the {spec.classes} classes; {_FIX}')
+        items.append((p, pos[dev2wn[ids[int(k) - 1]]]))
+    return _finish(spec, items, meta, split, strict)
 
 def load_imagenet(d:Path, meta:dict, split:str='val', strict:bool=False)->ZeroShotDataset:
     "ImageNet validation from a folder: `val/<wnid>/` or flat `val/` with devkit or Kaggle labels."
@@ -307,21 +397,28 @@ def load_dtd(d:Path, meta:dict, split:str='test (partition 1)', strict:bool=Fals
     if not m: raise Lr0fmError(f"DTD split {split!r} is not one of 'train', 'val', 'test (partition N)'")
     lst = _need(d / 'labels' / f'{m[1]}{m[2] or 1}.txt', spec, 'split file')
     pos = {c: i for i, c in enumerate(meta['classnames'])}
-    rel = [l.strip() for l in lst.read_text().splitlines() if l.strip()]
+    rel = [l.strip() for l in _read_text(lst, spec.title).splitlines() if l.strip()]
     bad = [r for r in rel if r.split('/')[0] not in pos]
     if bad: raise Lr0fmError(f'{spec.title}: {lst} names classes outside the 47 DTD classes, e.g. {bad[0]!r}')
-    return _finish(spec, [(d / 'images' / r, pos[r.split('/')[0]]) for r in rel], meta, split, strict)
+    return _finish(spec, [(_inside(d / 'images', r, spec.title, lst), pos[r.split('/')[0]]) for r in rel], meta, split, strict)
 
 # %% ../nbs/01a_datasets.ipynb #0d819dbc
 def load_food101(d:Path, meta:dict, split:str='test', strict:bool=False)->ZeroShotDataset:
     "Food101: `meta/classes.txt` and `meta/test.txt` (or `test.json`) over `images/<class>/<id>.jpg`."
     spec = get_spec('food101')
-    classes = [l.strip() for l in _need(d / 'meta' / 'classes.txt', spec).read_text().splitlines() if l.strip()]
+    classes = [l.strip() for l in _read_text(_need(d / 'meta' / 'classes.txt', spec), spec.title).splitlines() if l.strip()]
     _check_keys(spec, classes, meta['keys'], d / 'meta' / 'classes.txt')
     pos = {c: i for i, c in enumerate(classes)}
-    if (d / 'meta' / f'{split}.txt').exists(): rel = [l.strip() for l in (d / 'meta' / f'{split}.txt').read_text().splitlines() if l.strip()]
-    else: rel = [r for v in json.loads(_need(d / 'meta' / f'{split}.json', spec, f'split file meta/{split}.txt (or its twin)').read_text()).values() for r in v]
-    return _finish(spec, [(d / 'images' / f'{r}.jpg', pos[r.split('/')[0]]) for r in rel], meta, split, strict)
+    if (d / 'meta' / f'{split}.txt').exists():
+        src = d / 'meta' / f'{split}.txt'; rel = [l.strip() for l in _read_text(src, spec.title).splitlines() if l.strip()]
+    else:
+        src = _need(d / 'meta' / f'{split}.json', spec, f'split file meta/{split}.txt (or its twin)'); js = _read_json(src, spec.title)
+        if not isinstance(js, dict) or not all(isinstance(v, list) for v in js.values()):
+            raise Lr0fmError(f'{spec.title}: {src} is not a mapping of class to its image list ({{"apple_pie": ["apple_pie/1005649", ...], ...}}); {_FIX}')
+        rel = [r for v in js.values() for r in v]
+    bad = [r for r in rel if not isinstance(r, str) or r.split('/')[0] not in pos][:1]
+    if bad: raise Lr0fmError(f'{spec.title}: {src} names {_short(bad[0], 60)!r}, not an image of the {spec.classes} classes (<class>/<id>); {_FIX}')
+    return _finish(spec, [(_inside(d / 'images', f'{r}.jpg', spec.title, src), pos[r.split('/')[0]]) for r in rel], meta, split, strict)
 
 def sun397_name(path:str # a ClassName.txt entry, e.g. '/a/apartment_building/outdoor'
                )->str:
@@ -331,59 +428,79 @@ def sun397_name(path:str # a ClassName.txt entry, e.g. '/a/apartment_building/ou
 def load_sun397(d:Path, meta:dict, split:str='Testing_01', strict:bool=False)->ZeroShotDataset:
     "SUN397: the official partition file (`Testing_01.txt` by default) over `ClassName.txt` and the `<letter>/<class>/` folders."
     spec = get_spec('sun397')
-    cls = [l.strip() for l in _need(d / 'ClassName.txt', spec).read_text().splitlines() if l.strip()]
+    cls = [l.strip() for l in _read_text(_need(d / 'ClassName.txt', spec), spec.title).splitlines() if l.strip()]
     _check_keys(spec, [sun397_name(c) for c in cls], meta['classnames'], d / 'ClassName.txt')
     pos = {c: i for i, c in enumerate(cls)}
-    rel = [l.strip() for l in _need(d / f'{split}.txt', spec, 'partition file').read_text().splitlines() if l.strip()]
+    rel = [l.strip() for l in _read_text(_need(d / f'{split}.txt', spec, 'partition file'), spec.title).splitlines() if l.strip()]
     bad = [r for r in rel if r.rsplit('/', 1)[0] not in pos]
     if bad: raise Lr0fmError(f'{spec.title}: {d / f"{split}.txt"} names an unknown category, e.g. {bad[0]!r}')
-    return _finish(spec, [(d / r.lstrip('/'), pos[r.rsplit('/', 1)[0]]) for r in rel], meta, split, strict)
+    return _finish(spec, [(_inside(d, r.lstrip('/'), spec.title, d / f'{split}.txt'), pos[r.rsplit('/', 1)[0]]) for r in rel], meta, split, strict)
 
 def load_stanford_cars(d:Path, meta:dict, split:str='test', strict:bool=False)->ZeroShotDataset:
     "Stanford Cars (torchvision layout): `cars_test_annos_withlabels.mat` over `cars_test/`, classes from `devkit/cars_meta.mat`."
     spec = get_spec('stanford-cars')
-    names = _loadmat(_need(d / 'devkit' / 'cars_meta.mat', spec))['class_names']
-    if len(names) != spec.classes: raise Lr0fmError(f'{spec.title}: devkit/cars_meta.mat lists {len(names)} classes, LR0.FM expects {spec.classes}')
-    ann = _loadmat(_need(d / 'cars_test_annos_withlabels.mat', spec))['annotations']
-    return _finish(spec, [(d / 'cars_test' / str(f), int(c) - 1) for f, c in zip(np.atleast_1d(ann['fname']), np.atleast_1d(ann['class']))], meta, split, strict)
+    mf, af = _need(d / 'devkit' / 'cars_meta.mat', spec), _need(d / 'cars_test_annos_withlabels.mat', spec)
+    names = np.atleast_1d(_field(_loadmat(mf, spec.title), 'class_names', spec.title, mf))
+    if len(names) != spec.classes: raise Lr0fmError(f'{spec.title}: {mf} lists {len(names)} classes, LR0.FM expects {spec.classes}; {_FIX}')
+    ann = _field(_loadmat(af, spec.title), 'annotations', spec.title, af)
+    with _parsing(spec.title, af): rows = [(f, _whole(c) - 1) for f, c in zip(np.atleast_1d(ann['fname']), np.atleast_1d(ann['class']))]
+    return _finish(spec, [(_inside(d / 'cars_test', str(f), spec.title, af), c) for f, c in rows], meta, split, strict, src=af, first=1)
 
 def load_fgvc_aircraft(d:Path, meta:dict, split:str='test (variants)', strict:bool=False)->ZeroShotDataset:
     "FGVC Aircraft at variant level: `data/images_variant_test.txt` (image id, variant) over `data/images/`."
     spec = get_spec('fgvc-aircraft')
     data = d / 'data' if (d / 'data').is_dir() else d
-    variants = [l.strip() for l in _need(data / 'variants.txt', spec).read_text().splitlines() if l.strip()]
+    variants = [l.strip() for l in _read_text(_need(data / 'variants.txt', spec), spec.title).splitlines() if l.strip()]
     _check_keys(spec, variants, meta['classnames'], data / 'variants.txt')
     pos = {v: i for i, v in enumerate(variants)}
     part = split.split(' ')[0]
-    rows = [l.strip().split(' ', 1) for l in _need(data / f'images_variant_{part}.txt', spec, 'split file').read_text().splitlines() if l.strip()]
-    return _finish(spec, [(data / 'images' / f'{i}.jpg', pos[v]) for i, v in rows], meta, split, strict)
+    src = _need(data / f'images_variant_{part}.txt', spec, 'split file')
+    rows = [l.strip().split(' ', 1) for l in _read_text(src, spec.title).splitlines() if l.strip()]
+    bad = [r for r in rows if len(r) != 2 or r[1] not in pos][:1]
+    if bad: raise Lr0fmError(f'{spec.title}: {src} has the row {_short(" ".join(bad[0]), 60)!r}, not "<image id> <one of the {spec.classes} variants>"; {_FIX}')
+    return _finish(spec, [(_inside(data / 'images', f'{i}.jpg', spec.title, src), pos[v]) for i, v in rows], meta, split, strict)
 
 # %% ../nbs/01a_datasets.ipynb #009c4ae4
 def load_oxford_pets(d:Path, meta:dict, split:str='test', strict:bool=False)->ZeroShotDataset:
     "Oxford-IIIT Pets: `annotations/test.txt` rows (image, class id 1..37, species, breed id) over `images/`."
     spec = get_spec('oxford-pets')
-    rows = [l.split() for l in _need(d / 'annotations' / f'{split}.txt', spec, 'split file').read_text().splitlines() if l.strip() and not l.startswith('#')]
-    return _finish(spec, [(d / 'images' / f'{r[0]}.jpg', int(r[1]) - 1) for r in rows], meta, split, strict)
+    src = _need(d / 'annotations' / f'{split}.txt', spec, 'split file')
+    rows = [l.split() for l in _read_text(src, spec.title).splitlines() if l.strip() and not l.startswith('#')]
+    bad = [r for r in rows if len(r) < 2][:1]
+    if bad: raise Lr0fmError(f'{spec.title}: {src} has the row {_short(" ".join(bad[0]), 60)!r}, not "<image> <class id 1..{spec.classes}> <species> <breed id>"; {_FIX}')
+    with _parsing(spec.title, src): rows = [(r[0], _whole(r[1]) - 1) for r in rows]
+    return _finish(spec, [(_inside(d / 'images', f'{f}.jpg', spec.title, src), c) for f, c in rows], meta, split, strict, src=src, first=1)
 
 def load_flowers102(d:Path, meta:dict, split:str='test', strict:bool=False)->ZeroShotDataset:
     "Flowers102: `setid.mat` (tstid) and `imagelabels.mat` (labels 1..102) over `jpg/image_NNNNN.jpg`."
     spec = get_spec('flowers102')
-    labels = np.atleast_1d(_loadmat(_need(d / 'imagelabels.mat', spec))['labels'])
-    key = {'test': 'tstid', 'train': 'trnid', 'val': 'valid'}[split]
-    ids = np.atleast_1d(_loadmat(_need(d / 'setid.mat', spec))[key])
-    return _finish(spec, [(d / 'jpg' / f'image_{int(i):05d}.jpg', int(labels[int(i) - 1]) - 1) for i in ids], meta, split, strict)
+    key = {'test': 'tstid', 'train': 'trnid', 'val': 'valid'}.get(split)
+    if key is None: raise Lr0fmError(f"Flowers102 split {split!r} is not one of 'test', 'train', 'val'")
+    lf, sf = _need(d / 'imagelabels.mat', spec), _need(d / 'setid.mat', spec)
+    with _parsing(spec.title, lf): labels = [_whole(x) for x in np.atleast_1d(_field(_loadmat(lf, spec.title), 'labels', spec.title, lf))]
+    with _parsing(spec.title, sf): ids = [_whole(x) for x in np.atleast_1d(_field(_loadmat(sf, spec.title), key, spec.title, sf))]
+    bad = [i for i in ids if not 1 <= i <= len(labels)][:1]
+    if bad: raise Lr0fmError(f'{spec.title}: {sf} lists image {bad[0]} in {key!r}, but {lf} labels images 1..{len(labels)}; {_FIX}')
+    return _finish(spec, [(d / 'jpg' / f'image_{i:05d}.jpg', labels[i - 1] - 1) for i in ids], meta, split, strict, src=lf, first=1)
 
 def _coop_split(spec, d:Path, image_dir:Path, json_name:str, part:str, keys:list, norm=lambda s: s):
     "Rows (path, label) of one part of a CoOp `split_zhou_*.json`, label taken from the class folder and checked against the file."
-    js = json.loads(_need(d / json_name, spec, 'split file').read_text())
-    if part not in js: raise Lr0fmError(f'{spec.title}: {d / json_name} has no {part!r} part (it has {", ".join(js)})')
+    src = _need(d / json_name, spec, 'split file')
+    js, shape = _read_json(src, spec.title), '{"train": [...], "val": [...], "test": [[image path, label, class name], ...]}'
+    if not isinstance(js, dict): raise Lr0fmError(f'{spec.title}: {src} is not a CoOp split file {shape}; {_FIX}')
+    if part not in js: raise Lr0fmError(f'{spec.title}: {src} has no {part!r} part (it has {_short(", ".join(js), 80)})')
+    if not isinstance(js[part], list): raise Lr0fmError(f'{spec.title}: {src}: its {part!r} part is not a list of rows {shape}; {_FIX}')
     pos = {norm(k): i for i, k in enumerate(keys)}
     items = []
-    for rel, lab, cname in js[part]:
+    for k, row in enumerate(js[part]):
+        if not (isinstance(row, list) and len(row) == 3 and isinstance(row[0], str)):
+            raise Lr0fmError(f'{spec.title}: {src}: row {k} of {part!r} is {_short(row, 60)}, not [image path, label, class name]; {_FIX}')
+        rel, lab, _ = row
+        with _parsing(spec.title, src): lab = _whole(lab)
         folder = norm(rel.split('/')[0])
-        if folder not in pos or pos[folder] != int(lab):
-            raise Lr0fmError(f'{spec.title}: {d / json_name} labels {rel!r} as {lab}, but its class folder is {rel.split("/")[0]!r}; the split file does not match this layout')
-        items.append((image_dir / rel, int(lab)))
+        if folder not in pos or pos[folder] != lab:
+            raise Lr0fmError(f'{spec.title}: {src} labels {_short(rel, 60)!r} as {lab}, but its class folder is {_short(rel.split("/")[0], 40)!r}; the split file does not match this layout')
+        items.append((_inside(image_dir, rel, spec.title, src), lab))
     return items
 
 def load_eurosat(d:Path, meta:dict, split:str='test (CoOp split)', strict:bool=False)->ZeroShotDataset:
@@ -548,41 +665,91 @@ def _undecoded(hf, col:str):
     f = (getattr(hf, 'features', None) or {}).get(col)
     return hf.cast_column(col, datasets.Image(decode=False)) if isinstance(f, datasets.Image) and f.decode else hf
 
+def _label_list(l)->tuple|None:
+    "The class indices of one row's label (an int, or a list of ints), or None when it is anything else (text, floats, booleans, nested lists, empty)."
+    ls = l if isinstance(l, (list, tuple)) else [l]
+    ok = ls and all(isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) for x in ls)
+    return tuple(int(x) for x in ls) if ok else None
+
 class HFImageDataset(ZeroShotDataset):
-    "A Hugging Face `datasets.Dataset` with an image column and a label (or list of labels) column, decoded per image."
+    "A Hugging Face `datasets.Dataset` with an image column and a label (or list of labels) column, decoded per image; with `root`, an image stored as a path is read only below it."
     def __init__(self, name:str, hf, classnames:list[str], templates:list[str]|None=None, split:str='validation',
-                 image_col:str='image', label_col:str='label'):
-        labels = hf[label_col] if label_col in hf.column_names else None
-        if labels is None: raise Lr0fmError(f'{name}: the Hugging Face dataset has no {label_col!r} column (columns: {", ".join(hf.column_names)})')
-        multi = [tuple(int(x) for x in (l if isinstance(l, (list, tuple)) else [l])) for l in labels]
-        empty = [i for i, l in enumerate(multi) if not l]
-        if empty: raise Lr0fmError(f'{name}: row {empty[0]} has no label')
-        is_multi = any(len(l) > 1 for l in multi) or (len(labels) and isinstance(labels[0], (list, tuple)))
+                 image_col:str='image', label_col:str='label',
+                 root:str|Path|None=None # the dataset's folder (`load_hf` gives it): messages name it, and an image stored as a path is read only below it
+                ):
+        where = f'the Hugging Face dataset {root}' if root else 'the Hugging Face dataset'
+        for col in (label_col, image_col):
+            if col not in hf.column_names: raise Lr0fmError(f'{name}: {where} has no {col!r} column (columns: {", ".join(hf.column_names)}); it is not the dataset LR0.FM evaluates: {_FIX}')
+        try: labels = list(hf[label_col])
+        except Exception as e: raise Lr0fmError(f'{name}: the {label_col!r} column of {where} cannot be read ({type(e).__name__}: {_short(str(e))}); {_FIX}') from None
+        multi, n = [], len(classnames)
+        for i, l in enumerate(labels):
+            ls = _label_list(l)
+            if ls is None or not all(0 <= x < n for x in ls):
+                what = 'no label' if isinstance(l, (list, tuple)) and not l else f'the label {_short(l, 40)}, not a class index 0..{n - 1} or a list of them'
+                raise Lr0fmError(f'{name}: row {i} of {where} has {what}; {_FIX}')
+            multi.append(ls)
+        is_multi = any(len(l) > 1 for l in multi) or bool(labels and isinstance(labels[0], (list, tuple)))
         super().__init__(name, [(i, l[0]) for i, l in enumerate(multi)], classnames, templates, split, multi_labels=multi if is_multi else None)
-        self.hf, self.image_col = _undecoded(hf, image_col), image_col
+        self.hf, self.image_col, self.root = _undecoded(hf, image_col), image_col, None if root is None else os.path.abspath(root)
     def image_id(self, i:int)->str: "Row `i` of the split."; return f'{self.name}/{self.split}/{i}'
+    def _local(self, path, iid:str)->str:
+        "The file of an image stored as a path: with `root`, below it only (relative to it, or absolute inside it), else `BadImage`; without, the caller's own path."
+        p = str(path)
+        if self.root is None: return p
+        full = os.path.normpath(os.path.join(self.root, p))
+        if not full.startswith(self.root.rstrip(os.sep) + os.sep) or '\x00' in p:
+            raise BadImage(iid, f'image path {_short(p, 80)!r} is outside the dataset folder {self.root}; it is not read (download the dataset again)')
+        return full
     def load_decoded(self, i:int)->Image.Image:
         "Decode row `i`'s image in its own mode with `load_image` (raster formats only; may raise `BadImage`)."
         iid = self.image_id(i)
         try: img = self.hf[int(i)][self.image_col]
         except Exception as e: raise BadImage(iid, f'unreadable image ({type(e).__name__}: {e})') from None
         if isinstance(img, dict) and (img.get('bytes') or img.get('path')):
-            img = load_image(io.BytesIO(img['bytes']) if img.get('bytes') else img['path'], name=iid, rgb=False)
+            img = load_image(io.BytesIO(img['bytes']) if img.get('bytes') else self._local(img['path'], iid), name=iid, rgb=False)
         if not isinstance(img, Image.Image): raise BadImage(iid, f'column {self.image_col!r} is not an image')
         return _check_side(img, iid)
     def load(self, i:int)->Image.Image: "Decode row `i`'s image as RGB (may raise `BadImage`)."; return to_rgb(self.load_decoded(i))
+
+def _plain(name)->bool: return isinstance(name, str) and bool(name) and name not in ('.', '..') and '/' not in name and '\\' not in name and '\x00' not in name
+
+def _hf_files(spec, d:Path):
+    "Check what a `save_to_disk` folder names before the datasets library opens it: JSON that parses, data files and splits that are plain names inside the folder."
+    t = spec.title
+    if os.path.lexists(d / 'state.json'):
+        st = _read_json(_within(d / 'state.json', d, t), t)
+        files = st.get('_data_files') if isinstance(st, dict) else None
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) and _plain(f.get('filename')) for f in files):
+            raise Lr0fmError(f'{t}: {d / "state.json"} does not list its data files as plain file names in this folder ("_data_files"); {_FIX}')
+        for f in files: _within(d / f['filename'], d, t)
+        for j in ('dataset_info.json',):
+            if os.path.lexists(d / j): _read_json(_within(d / j, d, t), t)
+    elif os.path.lexists(d / 'dataset_dict.json'):
+        dd = _read_json(_within(d / 'dataset_dict.json', d, t), t)
+        splits = dd.get('splits') if isinstance(dd, dict) else None
+        if not isinstance(splits, list) or not all(_plain(s) for s in splits):
+            raise Lr0fmError(f'{t}: {d / "dataset_dict.json"} does not list its splits as plain folder names in this folder ("splits"); {_FIX}')
+        for s in splits:
+            if not os.path.realpath(d / s).startswith(os.path.realpath(d).rstrip(os.sep) + os.sep):
+                raise Lr0fmError(f'{t}: split folder {d / s} is a link to {os.path.realpath(d / s)}, outside {d}, which lr0fm does not follow; {_FIX}')
+            if (d / s).is_dir(): _hf_files(spec, d / s)
 
 def load_hf(name:str, d:Path, meta:dict, split:str='validation', strict:bool=False, from_cache:bool=False)->ZeroShotDataset:
     "ImageNet-Hard(-4K) from a `save_to_disk` folder, or from the Hugging Face cache under `d` with `from_cache`."
     datasets = need_datasets()
     spec = get_spec(name)
-    if from_cache: hf = datasets.load_dataset(spec.hf, split=split, cache_dir=str(d))
-    else:
-        hf = datasets.load_from_disk(str(d))
-        if isinstance(hf, datasets.DatasetDict):
-            if split not in hf: raise Lr0fmError(f'{spec.title}: {d} holds splits {list(hf)}, not {split!r}')
-            hf = hf[split]
-    return _check_size(spec, HFImageDataset(name, hf, meta['classnames'], meta['templates'], split), split, strict)
+    if not from_cache: _hf_files(spec, d)
+    try:
+        if from_cache: hf = datasets.load_dataset(spec.hf, split=split, cache_dir=str(d))
+        else: hf = datasets.load_from_disk(str(d))
+    except Exception as e:
+        raise Lr0fmError(f'{spec.title}: {d} cannot be read as a Hugging Face {"cache" if from_cache else "save_to_disk"} dataset ({type(e).__name__}: {_short(str(e))}); {_FIX}') from None
+    if isinstance(hf, datasets.DatasetDict):
+        if split not in hf: raise Lr0fmError(f'{spec.title}: {d} holds splits {list(hf)}, not {split!r}')
+        hf = hf[split]
+    return _check_size(spec, HFImageDataset(name, hf, meta['classnames'], meta['templates'], split, root=d), split, strict)
+
 
 # %% ../nbs/01a_datasets.ipynb #1481162a
 _WDS_IMG = ('webp', 'png', 'jpg', 'jpeg')
@@ -593,35 +760,68 @@ def _wds_key(member:str)->tuple[str, str]:
     k, _, ext = base.partition('.')
     return (f'{head}/{k}' if head else k), ext.lower()
 
+MAX_SHARDS = 100_000  # a shard count above this in nshards.txt is refused (CLIP_benchmark's ImageNet export has 64 shards)
+MAX_MEMBER = 256 << 20  # an image member above this is left out (a photo of the benchmarks is well under 1 MB)
+
+def _shard_count(f:Path, sd:Path)->int:
+    "The count in `nshards.txt`: a whole number 1..MAX_SHARDS, or one line naming the file."
+    txt = _read_text(_within(f, sd.parent, sd.parent.name), sd.parent.name).split()[:1]
+    if not (txt and re.fullmatch('[0-9]{1,6}', txt[0]) and 1 <= int(txt[0]) <= MAX_SHARDS):
+        raise Lr0fmError(f'{f} holds {_short(txt[0] if txt else "nothing", 24)!r}, not a shard count 1..{MAX_SHARDS:,}; download the export again')
+    return int(txt[0])
+
 def wds_shards(d:Path, # a `wds_<name>` folder
                split:str='test')->list[Path]:
-    "The shard files of one split: `0.tar .. n-1.tar` per `nshards.txt`, or every `*.tar` when that file is absent."
+    "The shard files of one split: `0.tar .. n-1.tar` per `nshards.txt`, or every `*.tar` when that file is absent; each a regular file inside the export (links out of it are refused)."
     sd = d / split
     if not sd.is_dir(): raise Lr0fmError(f'{d} has no {split}/ folder; a CLIP_benchmark webdataset export is {d.name}/{split}/{{nshards.txt,0.tar,...}} plus classnames.txt')
-    if (sd / 'nshards.txt').exists():
-        n = int((sd / 'nshards.txt').read_text().split()[0])
+    if os.path.lexists(sd / 'nshards.txt'):
+        n = _shard_count(sd / 'nshards.txt', sd)
         shards = [sd / f'{i}.tar' for i in range(n)]
         miss = [s.name for s in shards if not s.exists()]
         if miss: raise Lr0fmError(f'{sd}: nshards.txt says {n} shards but {", ".join(miss[:3])} are missing (partial download?); download the missing shards again')
-        return shards
-    shards = sorted(sd.glob('*.tar'), key=lambda p: (len(p.stem), p.stem))
-    if not shards: raise Lr0fmError(f'{sd} holds no .tar shards; a CLIP_benchmark webdataset export is {d.name}/{split}/{{nshards.txt,0.tar,...}}')
-    return shards
+    else:
+        shards = sorted(sd.glob('*.tar'), key=lambda p: (len(p.stem), p.stem))
+        if not shards: raise Lr0fmError(f'{sd} holds no .tar shards; a CLIP_benchmark webdataset export is {d.name}/{split}/{{nshards.txt,0.tar,...}}')
+    return [_within(s, d, d.name) for s in shards]
 
-def wds_index(shards:list[Path])->list[tuple]:
-    "((shard, byte offset, size, key), label) of every sample, read from the tar headers and `.cls` members only."
-    out = []
+def _cls_label(data:bytes)->int|None:
+    "A `.cls` member's class index: up to 9 digits, blanks around allowed (CLIP_benchmark writes `str(label)`); None for anything else."
+    t = data.decode('ascii', 'replace').strip()
+    return int(t) if re.fullmatch('[0-9]{1,9}', t) else None
+
+def wds_index(shards:list[Path],
+              skipped:list|None=None # when given, gets ('<shard>#<key>', reason) for every sample left out
+             )->list[tuple]:
+    "((shard, byte offset, size, key), label) of every usable sample, read from the tar headers and `.cls` members only; a shard that is not a readable tar is one line naming it, a sample without a usable image or label is left out."
+    out, skipped = [], ([] if skipped is None else skipped)
     for si, sh in enumerate(shards):
-        img, cls = {}, {}
-        with tarfile.open(sh, 'r:') as tf:
-            while (m := tf.next()) is not None:
-                if not m.isfile(): continue
-                k, ext = _wds_key(m.name)
-                if ext in _WDS_IMG: img[k] = (si, m.offset_data, m.size, k)
-                elif ext == 'cls': cls[k] = int(tf.extractfile(m).read().decode().strip())
-                tf.members = []  # keep memory flat: tarfile otherwise remembers every header
-        out += [(img[k], cls[k]) for k in img if k in cls]
+        img, cls, bad, seen = {}, {}, {}, {}
+        try:
+            if not stat.S_ISREG(os.stat(sh).st_mode): raise Lr0fmError(f'{sh} is {_kind(os.stat(sh).st_mode)}, not a tar file; download the export again')
+            with tarfile.open(sh, 'r:') as tf:
+                while (m := tf.next()) is not None:
+                    k, ext = _wds_key(m.name)
+                    tf.members = []  # keep memory flat: tarfile otherwise remembers every header
+                    if ext not in _WDS_IMG and ext != 'cls': continue
+                    if ext in _WDS_IMG: seen[k] = None
+                    if not m.isfile(): bad[k] = f'its .{ext} member is a {"link" if m.issym() or m.islnk() else "tar entry"}, not a file'
+                    elif any(ord(c) < 32 or ord(c) == 127 for c in m.name): bad[k] = 'its member name holds control characters'
+                    elif ext == 'cls':
+                        lab = _cls_label(tf.extractfile(m).read(32)) if m.size <= 32 else None
+                        if lab is None: bad[k] = f'its label {_short(tf.extractfile(m).read(24).decode("utf-8", "replace"), 24)!r} ({m.size:,} bytes) is not a class index'
+                        else: cls[k] = lab
+                    elif m.size > MAX_MEMBER: bad[k] = f'its image is {m.size:,} bytes, above the {MAX_MEMBER:,} bound'
+                    else: img[k] = (si, m.offset_data, m.size, k)
+        except Lr0fmError: raise
+        except Exception as e:
+            raise Lr0fmError(f'{sh}: not a readable tar shard ({type(e).__name__}: {_short(str(e))}; cut short, or not a webdataset shard); download the export again') from None
+        for k in seen:
+            if k in bad or k not in img: skipped.append((f'{sh.name}#{k}', bad.get(k, 'its image member is not a file')))
+            elif k not in cls: skipped.append((f'{sh.name}#{k}', 'it has no .cls label'))
+            else: out.append((img[k], cls[k]))
     return out
+
 
 # %% ../nbs/01a_datasets.ipynb #95213e41
 class WdsDataset(ZeroShotDataset):
@@ -642,17 +842,23 @@ class WdsDataset(ZeroShotDataset):
 def load_wds(name:str, d:Path, meta:dict, split:str='test', strict:bool=False, own_templates:bool=False)->ZeroShotDataset:
     "A benchmark dataset from its CLIP_benchmark webdataset export folder `d` (`wds_<name>`)."
     spec = get_spec(name)
-    cn_file = _need(d / 'classnames.txt', spec, 'class-name file')
-    names = [l.strip() for l in cn_file.read_text().splitlines() if l.strip()]
-    shards = wds_shards(d, split)
-    items = wds_index(shards)
+    cn_file = _within(_need(d / 'classnames.txt', spec, 'class-name file'), d, spec.title)
+    names = [l.strip() for l in _read_text(cn_file, spec.title).splitlines() if l.strip()]
+    shards, skipped = wds_shards(d, split), []
+    items = wds_index(shards, skipped)
     if 'background' in names and len(names) == spec.classes + 1:   # VTAB Caltech101 keeps the background class; the paper does not
         b = names.index('background'); names.pop(b)
         items = [(s, l - (l > b)) for s, l in items if l != b]
     if len(names) != spec.classes:
         raise Lr0fmError(f'{spec.title}: {cn_file} lists {len(names)} classes, LR0.FM uses {spec.classes}; this export is not the one the paper evaluated (expected {spec.layout})')
+    skipped += [(f'{shards[s[0]].name}#{s[3]}', f'its label {l} is outside 0..{spec.classes - 1}') for s, l in items if l >= spec.classes]
+    items = [(s, l) for s, l in items if l < spec.classes]
+    first = f'{len(skipped):,} left out, e.g. {skipped[0][0]!r}: {skipped[0][1]}' if skipped else ''
+    if not items: raise Lr0fmError(f'{spec.title}: {d / split} holds no usable sample (an image and its .cls label){f" ({first})" if first else ""}; download the export again')
+    if skipped: _warn_or_fail(f'{spec.title}: {len(skipped):,} of the {len(items) + len(skipped):,} samples of {d / split} are left out, not evaluated '
+                              f'({skipped[0][0]!r}: {skipped[0][1]}{f"; and {len(skipped) - 1:,} more" if len(skipped) > 1 else ""})', strict, '; download the export again')
     tf = d / 'zeroshot_classification_templates.txt'
-    templates = [l.strip() for l in tf.read_text().splitlines() if l.strip()] if own_templates and tf.exists() else meta['templates']
+    templates = [l.strip() for l in _read_text(tf, spec.title).splitlines() if l.strip()] if own_templates and tf.exists() else meta['templates']
     ds = WdsDataset(name, shards, items, names, [t.replace('{c}', '{}') for t in templates], split)
     info = spec.wds.get(d.name) or {}
     if split == 'test' and info.get('paper_split') is not True:
