@@ -1,7 +1,27 @@
-"""Package set-up for lr0fm, driven by `settings.ini` (the nbdev 2 layout)."""
+"""Package set-up for lr0fm, driven by `settings.ini` (the nbdev 2 layout).
+
+The papermill templates live once, in `nbs/experiments/` (notebooks are the source); building the package copies them
+into it as `lr0fm/templates/*.ipynb`, so a pip-installed lr0fm can run `lr0fm_sweep` without a checkout. The data
+files under `lr0fm/assets/` ship as package data. The sdist carries `nbs/experiments/` so a wheel built from it has both.
+"""
 from configparser import ConfigParser
 from pathlib import Path
+import shutil
 import setuptools
+from setuptools.command.build_py import build_py
+
+TEMPLATES = Path(__file__).parent / 'nbs' / 'experiments'
+
+
+class build_py_with_templates(build_py):
+    "`build_py` that also copies the papermill templates (nbs/experiments/*.ipynb) into the built package."
+    def run(self):
+        super().run()
+        nbs = sorted(p for p in TEMPLATES.glob('*.ipynb') if not p.name.startswith(('_', '.')))
+        if not nbs: raise SystemExit(f'no papermill templates in {TEMPLATES}: build lr0fm from a checkout or its sdist')
+        dest = Path(self.build_lib) / 'lr0fm' / 'templates'
+        dest.mkdir(parents=True, exist_ok=True)
+        for p in nbs: shutil.copy2(p, dest / p.name)
 
 cfg = ConfigParser(delimiters=['='])
 cfg.read(Path(__file__).parent / 'settings.ini')
@@ -33,7 +53,8 @@ setuptools.setup(
                  'Programming Language :: Python :: 3'],
     packages=setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name'] + '.*']),
     include_package_data=True,
-    package_data={cfg['lib_name']: ['assets/*', 'assets/**/*']},
+    package_data={cfg['lib_name']: ['assets/*', 'assets/**/*', 'templates/*.ipynb']},
+    cmdclass={'build_py': build_py_with_templates},
     python_requires=f'>={cfg["min_python"]}',
     install_requires=reqs,
     extras_require={'dev': dev_reqs, **extras},

@@ -8,6 +8,7 @@ import contextlib, math
 from dataclasses import dataclass, field
 import numpy as np
 import torch
+from fastcore.basics import patch
 from .core import Lr0fmError, save_figure
 
 # %% auto #0
@@ -106,7 +107,7 @@ def _grid(bundle)->tuple:
     g = getattr(v, 'grid_size', None) or v.trunk.patch_embed.grid_size
     return int(g[0]), int(g[1])
 
-# %% ../nbs/07c_internals.ipynb #66a475ba
+# %% ../nbs/07c_internals.ipynb #8f8030bc
 POOLS = ('cls', 'mean', 'tokens')
 
 class LayerCollector:
@@ -144,33 +145,41 @@ class LayerCollector:
     def __enter__(self): return self.attach()
     def __exit__(self, *exc): self.detach()
 
-    @contextlib.contextmanager
-    def __call__(self, view:str, image_ids:list):
-        ids = tuple(image_ids) if image_ids is not None else None
-        if ids != self._ids: self._batch, self._ids = {}, ids
-        self._view, self._out = str(view), [None] * self.n
-        try: yield self
-        finally: self._view = None
-        if any(o is None for o in self._out): raise Lr0fmError(f'view {view}: not every transformer block ran during encode_image; is the hooked model the one being evaluated?')
-        self._batch[str(view)] = self._out
-        ref = self._batch.get(self.reference)
-        if ref is None: return
-        for v in [v for v in self._batch if v != self.reference] if str(view) == self.reference else [str(view)]:
-            self._add(v, ref, self._batch.pop(v))
+# %% ../nbs/07c_internals.ipynb #272e3eac
+@patch
+@contextlib.contextmanager
+def __call__(self:LayerCollector, view:str, # the view being encoded ('HR', '16', ...)
+             image_ids:list # the batch's image ids, which pair the views of the same images
+            ):
+    "Hold the hooks open around one view's encoding; on leaving, pair it with the reference view of the same images and add the pair."
+    ids = tuple(image_ids) if image_ids is not None else None
+    if ids != self._ids: self._batch, self._ids = {}, ids
+    self._view, self._out = str(view), [None] * self.n
+    try: yield self
+    finally: self._view = None
+    if any(o is None for o in self._out): raise Lr0fmError(f'view {view}: not every transformer block ran during encode_image; is the hooked model the one being evaluated?')
+    self._batch[str(view)] = self._out
+    ref = self._batch.get(self.reference)
+    if ref is None: return
+    for v in [v for v in self._batch if v != self.reference] if str(view) == self.reference else [str(view)]:
+        self._add(v, ref, self._batch.pop(v))
 
-    def _add(self, view, ref, other):
-        if view not in self.cka:
-            self.cka[view] = MinibatchCKA(self.n, self.n)
-            self.cos_sum[view], self.cos_n[view] = torch.zeros(self.n, self.n, dtype=torch.float64), 0
-        self.cka[view].update(ref, other)
-        a = torch.nn.functional.normalize(torch.stack(ref), dim=-1)  # (n, B, D)
-        b = torch.nn.functional.normalize(torch.stack(other), dim=-1)
-        self.cos_sum[view] += torch.einsum('ibd,jbd->ij', a, b).double().cpu()
-        self.cos_n[view] += a.shape[1]
+@patch
+def _add(self:LayerCollector, view, ref, other):
+    "Add one batch's HR (`ref`) and `view` block outputs to that view's minibatch CKA and cosine sums."
+    if view not in self.cka:
+        self.cka[view] = MinibatchCKA(self.n, self.n)
+        self.cos_sum[view], self.cos_n[view] = torch.zeros(self.n, self.n, dtype=torch.float64), 0
+    self.cka[view].update(ref, other)
+    a = torch.nn.functional.normalize(torch.stack(ref), dim=-1)  # (n, B, D)
+    b = torch.nn.functional.normalize(torch.stack(other), dim=-1)
+    self.cos_sum[view] += torch.einsum('ibd,jbd->ij', a, b).double().cpu()
+    self.cos_n[view] += a.shape[1]
 
-    def cosine(self, view:str)->np.ndarray:
-        "Mean over images of the cosine between HR block i and `view` block j features, (n, n)."
-        return (self.cos_sum[view] / max(1, self.cos_n[view])).numpy()
+@patch
+def cosine(self:LayerCollector, view:str)->np.ndarray:
+    "Mean over images of the cosine between HR block i and `view` block j features, (n, n)."
+    return (self.cos_sum[view] / max(1, self.cos_n[view])).numpy()
 
 # %% ../nbs/07c_internals.ipynb #b041a2a7
 @dataclass

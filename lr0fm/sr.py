@@ -78,8 +78,8 @@ _KNOWN = 'spandrel detects ESRGAN/RRDB (Real-ESRGAN, BSRGAN), Real-ESRGAN Compac
 def load_sr(path:str|Path, # an SR checkpoint: .safetensors, .pth, .pt, .ckpt or .bin
             device:str='cpu', # where the model runs: 'cpu', 'cuda', 'cuda:1'
             name:str|None=None # the name views use (`sr:NAME`); the file's stem when not given
-           )->SRModel:
-    "The SR model in an (untrusted) checkpoint file, its architecture detected by spandrel from the tensors alone."
+           ): # returns an `SRModel` (defined below; no annotation, so that its docs page can show this signature before it)
+    "The `SRModel` in an (untrusted) checkpoint file, its architecture detected by spandrel from the tensors alone."
     p = Path(path).expanduser()
     sd = read_state_dict(p)
     spandrel = _spandrel()

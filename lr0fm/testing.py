@@ -12,8 +12,9 @@ from .core import Lr0fmError
 from .datasets import get_spec, class_meta, need_datasets
 
 # %% auto #0
-__all__ = ['MINIATURES', 'write_miniature', 'tiny_open_clip_config', 'shrunk_timm', 'build_tiny_open_clip',
-           'tiny_wordpiece_tokenizer', 'tiny_blip_config', 'tiny_albef_config', 'tiny_m2_config']
+__all__ = ['MINIATURES', 'TST_FLAGS', 'write_miniature', 'tiny_open_clip_config', 'shrunk_timm', 'build_tiny_open_clip',
+           'tiny_wordpiece_tokenizer', 'tiny_blip_config', 'tiny_albef_config', 'tiny_m2_config', 'cell_flags',
+           'enabled_flags', 'skip_flagged_lines', 'skip_flagged']
 
 # %% ../nbs/90_testing.ipynb #0f1fe08d
 def _tiny_jpeg(label:int, side:int=20, fmt:str='JPEG')->bytes:
@@ -320,3 +321,63 @@ def tiny_albef_config()->dict:
 def tiny_m2_config()->dict:
     "`M2Encoder` arguments shrunk for CPU tests."
     return dict(width=32, layers=2, vl_layers=1, heads=2, vocab_size=64, image_size=32, patch_size=16, embed_dim=16, max_text_positions=64)
+
+# %% ../nbs/90_testing.ipynb #fa238063
+import os
+
+TST_FLAGS = ('slow', 'cuda', 'data')  # settings.ini's tst_flags
+
+def cell_flags(lines:list[str] # a cell's source lines
+              )->list[str]:
+    "The test flags among the cell's leading `#|` directives."
+    out = []
+    for l in lines:
+        s = l.strip()
+        if not s.startswith('#|'): break
+        out += [w for w in s[2:].split() if w in TST_FLAGS]
+    return out
+
+# %% ../nbs/90_testing.ipynb #29df5cdf
+def enabled_flags(cuda:bool|None=None, # whether a CUDA GPU is usable (None: ask torch)
+                  env:str|None=None # the flags asked for, space or comma separated (None: the LR0FM_FLAGS environment variable)
+                 )->set:
+    "The test flags whose cells can run in this session."
+    on = {'slow'} | set((os.environ.get('LR0FM_FLAGS', '') if env is None else env).replace(',', ' ').split())
+    if cuda is None:
+        import torch
+        cuda = torch.cuda.is_available()
+    return on | ({'cuda'} if cuda else set())
+
+# %% ../nbs/90_testing.ipynb #4a88ca3f
+_WHY = {'cuda': 'needs a CUDA GPU', 'data': 'needs real datasets or weights (LR0FM_FLAGS=data runs it)', 'slow': 'is slow'}
+
+def skip_flagged_lines(lines:list[str], # a cell's source lines, as IPython's input transformers get them
+                       enabled # callable() -> the set of enabled flags
+                      )->list[str]:
+    "The cell's lines, or one line printing why it is skipped when it carries a flag that is not enabled."
+    flags = cell_flags(lines)
+    if not flags: return lines
+    off = [f for f in flags if f not in enabled()]
+    if not off: return lines
+    note = (f"skipped: this cell is flagged {' '.join(off)} and {'; '.join(_WHY[f] for f in off)}. "
+            f"nbdev_test skips it too unless run with --flags {' '.join(off)}")
+    return [f'print({note!r})\n']
+
+# %% ../nbs/90_testing.ipynb #1c1095d9
+def skip_flagged(shell=None, # an IPython shell (default: the running one; outside IPython nothing happens)
+                 force:bool=False # install it under nbdev_test too (which applies the flags itself)
+                ):
+    "In Jupyter, make cells flagged cuda or data print a note instead of running where they cannot; call once per notebook."
+    if not force and os.environ.get('IN_TEST'): return
+    if shell is None:
+        from IPython import get_ipython
+        shell = get_ipython()
+        if shell is None: return
+    cache = {}
+    def enabled():
+        if 'on' not in cache: cache['on'] = enabled_flags()
+        return cache['on']
+    def transform(lines): return skip_flagged_lines(lines, enabled)
+    transform.lr0fm_flags = True
+    shell.input_transformers_cleanup[:] = [t for t in shell.input_transformers_cleanup if not getattr(t, 'lr0fm_flags', False)]
+    shell.input_transformers_cleanup.append(transform)

@@ -18,7 +18,8 @@ from .lrtk0 import LRTokens, METHOD_LABEL, vit_spec, save_tokens, with_tokens, t
 __all__ = ['CAPTION_SIDECARS', 'BUCKETS', 'TABLE6_BUCKETS', 'LOSSES', 'CAPTION_CLASSES', 'TRAIN_DEFAULTS', 'ProceduralSource',
            'scene_caption', 'FolderSource', 'folder_captions', 'source_captions', 'CaptionSubset', 'multiscale_views',
            'parse_buckets', 'info_nce', 'distill_loss', 'caption_features', 'caption_targets', 'caption_loss',
-           'training_loss', 'restore_train_state', 'heldout_loss', 'ablation_tag', 'train_tokens']
+           'training_loss', 'restore_train_state', 'heldout_loss', 'ablation_tag', 'token_optimizer', 'resume_run',
+           'save_run', 'train_tokens']
 
 # %% ../nbs/11_train.ipynb #2a145229
 class ProceduralSource(torch.utils.data.Dataset):
@@ -329,6 +330,51 @@ def ablation_tag(loss:str='distill', caption_classes:str='all', buckets=BUCKETS,
     if unfreeze_last and lr_factor != 0.01: parts.append(f'lrx{lr_factor:g}')
     return '+'.join(parts)
 
+# %% ../nbs/11_train.ipynb #f4ccc99e
+def token_optimizer(tokens:LRTokens, # the trainable tokens (and any unfrozen block copies)
+                    lr:float, weight_decay:float,
+                    lr_factor:float, # the unfrozen blocks' rate, as a multiple of `lr`
+                    warmup:int, steps:int # warm-up steps, then cosine decay to `steps`
+                   ):
+    "AdamW over the tokens (decayed), the temperature (not decayed) and any unfrozen blocks (at `lr * lr_factor`), with its warm-up cosine scheduler."
+    groups = [dict(params=list(tokens.tokens.values()), weight_decay=weight_decay), dict(params=[tokens.logit_scale], weight_decay=0.),
+              dict(params=list(tokens.tuned.values()), weight_decay=weight_decay, lr=lr * lr_factor)]
+    opt = torch.optim.AdamW([g for g in groups if g['params']], lr=lr)
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(warmup, steps))
+
+# %% ../nbs/11_train.ipynb #370c9da0
+def resume_run(out:Path, # the run folder
+               cfg:dict, # this run's configuration (what `config.json` holds, without its date)
+               tokens, opt, sched, device, # what `restore_train_state` restores
+               log=print)->tuple:
+    "(first step, log rows so far): 0 and [] for a new run (its config.json written), else the saved ones; another configuration is refused."
+    import pandas as pd
+    state_f, log_f, cfg_f = out / 'train_state.pt', out / 'log.csv', out / 'config.json'
+    if not state_f.exists():
+        with atomic_write(cfg_f) as f: json.dump({**cfg, 'date': utc_now()}, f, indent=1)
+        return 0, []
+    old = json.loads(cfg_f.read_text()) if cfg_f.exists() else {}
+    old = {**TRAIN_DEFAULTS, **{k: v for k, v in old.items() if k != 'date'}}  # runs from before the ablation options ran the defaults
+    if old != cfg:
+        diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
+        raise Lr0fmError(f'{out} holds a training run with another configuration ({diff}); use a new --out folder or delete {out}')
+    start = restore_train_state(state_f, tokens, opt, sched, device)
+    log(f"resuming {out} at step {start} of {cfg['steps']}")
+    return start, pd.read_csv(log_f).to_dict('records') if log_f.exists() else []
+
+# %% ../nbs/11_train.ipynb #a6ee7109
+def save_run(out:Path, tokens, bundle, cfg:dict, step:int, opt, sched,
+             hist:list # the log rows so far
+            ):
+    "Write tokens.safetensors, train_state.pt and log.csv of a run at `step`."
+    import pandas as pd
+    save_tokens(tokens, bundle, out / 'tokens.safetensors', extra={**cfg, 'trained_steps': step})
+    sd = dict(step=step, tokens={k: v.detach().cpu() for k, v in tokens.tokens.items()}, logit_scale=tokens.logit_scale.detach().cpu(),
+              optimizer=opt.state_dict(), scheduler=sched.state_dict())
+    if tokens.tuned: sd['tuned'] = {k: v.detach().cpu() for k, v in tokens.tuned.items()}
+    with atomic_write(out / 'train_state.pt', 'wb') as f: torch.save(sd, f)  # a fresh temporary file, renamed: never written through a planted link
+    with atomic_write(out / 'log.csv') as f: pd.DataFrame(hist).to_csv(f, index=False)
+
 # %% ../nbs/11_train.ipynb #45b7affb
 def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
                  source, # training images: `ProceduralSource`, `FolderSource` or any dataset of uint8 (3, S, S) tensors
@@ -379,25 +425,9 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
     for p in model.parameters(): p.requires_grad_(False)
     tokens = LRTokens(vit_spec(model, bundle.name), method, start_block, n_prompts, std, seed, unfreeze_last=unfreeze_last, use_tokens=not no_tokens)
     tokens.variant = ablation_tag(loss, caption_classes, buckets, images_per_caption, unfreeze_last, lr_factor)
-    groups = [dict(params=list(tokens.tokens.values()), weight_decay=weight_decay), dict(params=[tokens.logit_scale], weight_decay=0.),
-              dict(params=list(tokens.tuned.values()), weight_decay=weight_decay, lr=lr * lr_factor)]
-    opt = torch.optim.AdamW([g for g in groups if g['params']], lr=lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, warmup_cosine(warmup, steps))
-    state_f, tok_f, log_f, cfg_f = out / 'train_state.pt', out / 'tokens.safetensors', out / 'log.csv', out / 'config.json'
-    start, hist = 0, []
-    if state_f.exists():
-        old = json.loads(cfg_f.read_text()) if cfg_f.exists() else {}
-        old = {**TRAIN_DEFAULTS, **{k: v for k, v in old.items() if k != 'date'}}  # runs from before the ablation options ran the defaults
-        if old != cfg:
-            diff = {k: (old.get(k), v) for k, v in cfg.items() if old.get(k) != v}
-            tokens.detach_hooks()
-            raise Lr0fmError(f'{out} holds a training run with another configuration ({diff}); use a new --out folder or delete {out}')
-        try: start = restore_train_state(state_f, tokens, opt, sched, bundle.device)
-        except Lr0fmError: tokens.detach_hooks(); raise
-        if log_f.exists(): hist = pd.read_csv(log_f).to_dict('records')
-        log(f'resuming {out} at step {start} of {steps}')
-    else:
-        with atomic_write(cfg_f) as f: json.dump({**cfg, 'date': utc_now()}, f, indent=1)
+    opt, sched = token_optimizer(tokens, lr, weight_decay, lr_factor, warmup, steps)
+    try: start, hist = resume_run(out, cfg, tokens, opt, sched, bundle.device, log)
+    except Lr0fmError: tokens.detach_hooks(); raise
     if heldout is None:
         hp = ProceduralSource(64, S, seed + 7919)
         heldout = torch.stack([hp[i] for i in range(len(hp))])
@@ -405,13 +435,6 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
     text = caption_features(bundle, cap_texts) if cap_texts is not None else None
     cap_ids_t = torch.as_tensor(cap_ids) if cap_ids is not None else None
     def _heldout(): return float('nan') if heldout is False or heldout is None else heldout_loss(bundle, tokens, heldout, batch_size, seed)
-    def save(step):
-        save_tokens(tokens, bundle, tok_f, extra={**cfg, 'trained_steps': step})
-        sd = dict(step=step, tokens={k: v.detach().cpu() for k, v in tokens.tokens.items()}, logit_scale=tokens.logit_scale.detach().cpu(),
-                  optimizer=opt.state_dict(), scheduler=sched.state_dict())
-        if tokens.tuned: sd['tuned'] = {k: v.detach().cpu() for k, v in tokens.tuned.items()}
-        with atomic_write(state_f, 'wb') as f: torch.save(sd, f)  # a fresh temporary file, renamed: never written through a planted link
-        with atomic_write(log_f) as f: pd.DataFrame(hist).to_csv(f, index=False)
     if start >= steps:
         log(f'{out} already finished {steps} steps'); return with_tokens(bundle, tokens), pd.DataFrame(hist)
     dl = torch.utils.data.DataLoader(source, batch_sampler=_StepBatches(len(source), batch_size, seed, start, steps),
@@ -442,7 +465,7 @@ def train_tokens(bundle, # the frozen base `ModelBundle` (a ViT)
                        skipped_images=skipped, seconds=time.time() - t0)
             hist.append(row)
             if bar is None: log(f"step {row['step']}/{steps}  loss {row['loss']:.4f}  held-out {row['heldout_loss']:.4f}  {row['seconds']:.0f} s")
-        if (step + 1) % save_every == 0 or last: save(step + 1)
+        if (step + 1) % save_every == 0 or last: save_run(out, tokens, bundle, cfg, step + 1, opt, sched, hist)
     if bar is not None: bar.close()
     if skipped: log(f'{skipped} training images could not be read and were skipped')
     return with_tokens(bundle, tokens), pd.DataFrame(hist)
