@@ -45,6 +45,7 @@ def _check_side(img:Image.Image, name, min_side:int=MIN_SIDE)->Image.Image:
         raise ImageTooSmall(name, f'{img.size[0]}x{img.size[1]} px is smaller than the {min_side} px minimum')
     return img
 
+# %% ../nbs/01_data.ipynb #7403e452
 IMAGE_FORMATS = ('JPEG', 'PNG', 'BMP', 'GIF', 'TIFF', 'WEBP', 'PPM')  # the only Pillow decoders lr0fm runs (IMG_EXTS; never EPS, which runs Ghostscript)
 
 def _sniff(path)->str|None:
@@ -61,6 +62,7 @@ def _sniff(path)->str|None:
             if fmt not in IMAGE_FORMATS and accept and accept(prefix): return fmt
     return None
 
+# %% ../nbs/01_data.ipynb #8ec3910c
 MAX_ASPECT = 50  # long side / short side above this is refused: the short-side resize would grow the long side that many times (a 16 x 1,000,000 px strip)
 
 def _kind(mode:int)->str:
@@ -86,6 +88,7 @@ def _check_aspect(size:tuple, name, max_aspect:float=MAX_ASPECT):
         raise BadImage(name, f'{w}x{h} px: aspect ratio {max(w, h) / max(min(w, h), 1):,.0f}:1 is above the {max_aspect}:1 bound '
                              '(its short-side resize would grow the long side as many times); crop it or remove it')
 
+# %% ../nbs/01_data.ipynb #c91c6781
 def load_image(path, # image file: a path, or an open binary file object (e.g. `io.BytesIO`)
                min_side:int=MIN_SIDE, # refuse images with a side below this
                name:str|None=None, # how errors name the image (default: `path`)
@@ -109,7 +112,6 @@ def load_image(path, # image file: a path, or an open binary file object (e.g. `
     finally:
         if f is not path: f.close()
     return _check_side(img, name, min_side)
-
 
 # %% ../nbs/01_data.ipynb #6e69908f
 def check_templates(templates:list[str])->list[str]:

@@ -191,7 +191,7 @@ def load_blip(arch:str|dict='BLIP-ViT-B-16', # 'BLIP-ViT-B-16', 'BLIP-ViT-L-16',
                                                 '(save_pretrained) and pass checkpoint=DIR.') from None
     else:
         if checkpoint is None and seed is None:
-            raise Lr0fmError(f'{name or label} was published only as the authors\' checkpoint file ({source}); download it and pass checkpoint=FILE')
+            raise Lr0fmError(f'{name or label} was published only as the authors\' checkpoint file ({source}); download it and pass --checkpoint FILE')
         sd = read_state_dict(checkpoint) if checkpoint is not None else None  # read (or refuse) the file before building anything
         if seed is not None: torch.manual_seed(seed)
         with torch.device(device): net = BlipForImageTextRetrieval(blip_config(arch))
@@ -262,7 +262,7 @@ def load_albef(checkpoint:str|Path|None=None, # a published ALBEF checkpoint (.p
         if source and source.startswith('url:'):
             p = _download(source[4:], name)
             checkpoint = p
-        else: raise Lr0fmError(f'{name}: pass checkpoint=FILE with the published ALBEF weights')
+        else: raise Lr0fmError(f'{name}: pass --checkpoint FILE with the published ALBEF weights')
     raw = read_state_dict(checkpoint) if checkpoint is not None else None  # read (or refuse) the file before building anything
     if seed is not None and checkpoint is None: torch.manual_seed(seed)
     tok = load_tokenizer(tokenizer, 'bert-base-uncased', 'ALBEF (bert-base-uncased)')
@@ -283,10 +283,10 @@ def _download(url:str, what:str)->Path:
     p = url_cache_path(url)
     if p.exists(): return p
     if os.environ.get('HF_HUB_OFFLINE') == '1' or os.environ.get('LR0FM_OFFLINE') == '1':
-        raise Lr0fmError(f'{what}: weights not cached ({p}); download {url} and pass checkpoint=FILE')
+        raise Lr0fmError(f'{what}: weights not cached ({p}); download {url} and pass --checkpoint FILE')
     try: torch.hub.download_url_to_file(url, str(p))
     except Exception as e:
-        raise Lr0fmError(f'{what}: could not download {url} ({type(e).__name__}); download it elsewhere and pass checkpoint=FILE') from None
+        raise Lr0fmError(f'{what}: could not download {url} ({type(e).__name__}); download it elsewhere and pass --checkpoint FILE') from None
     return p
 
 # %% ../nbs/03b_hf_models.ipynb #d70197b1
@@ -439,7 +439,7 @@ def load_m2_encoder(checkpoint:str|Path|None=None, # the published checkpoint fi
     "Load M2-Encoder's contrastive path as a `ModelBundle`."
     need_transformers()
     if checkpoint is None and seed is None:
-        raise Lr0fmError(f'{name}: download the checkpoint from {source or "ModelScope (M2Cognition)"} and pass checkpoint=FILE and tokenizer=DIR')
+        raise Lr0fmError(f'{name}: download the checkpoint from {source or "ModelScope (M2Cognition)"} and load it in Python with load_model(..., checkpoint=FILE, tokenizer=DIR)')
     if tokenizer is None: raise Lr0fmError(f'{name}: pass tokenizer=DIR, the authors\' tokenizer folder (vlmo/tokenizer in their repository)')
     from transformers import AutoTokenizer
     folder = _tokenizer_folder(tokenizer)

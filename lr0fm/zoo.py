@@ -92,15 +92,15 @@ def availability(row:pd.Series # a catalogue row
         if not _has('open_clip'): return False, 'needs open_clip_torch: pip install open_clip_torch'
         arch, tag = ref.split('/')
         if _open_clip_cached(arch, tag): return True, 'weights cached'
-        return False, f'weights not cached here (open_clip downloads {arch}/{tag} when online); or pass checkpoint=FILE'
+        return False, f'weights not cached here (open_clip downloads {arch}/{tag} when online); or pass --checkpoint FILE'
     if kind == 'hf':
         if _hf_cached(ref): return True, 'weights cached'
         return False, f'weights not cached here (Hugging Face {ref} downloads when online); or pass checkpoint=DIR'
     if kind == 'modelscope':
-        return False, f'weights and tokenizer come from ModelScope {ref} (lr0fm does not download them); pass checkpoint=FILE tokenizer=DIR'
+        return False, f'weights and tokenizer come from ModelScope {ref} (lr0fm does not download them); load it in Python with load_model(..., checkpoint=FILE, tokenizer=DIR)'
     if kind == 'url':
         if url_cache_path(ref).exists(): return True, 'weights cached'
-        return False, f'weights not cached here ({ref.rsplit("/", 1)[-1]} downloads when online); or pass checkpoint=FILE'
+        return False, f'weights not cached here ({ref.rsplit("/", 1)[-1]} downloads when online); or pass --checkpoint FILE'
     return False, f'unknown source {row.source!r}'
 
 def catalogue_status(family:str|None=None)->pd.DataFrame:
