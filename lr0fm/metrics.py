@@ -104,18 +104,9 @@ def _check_percent(t:pd.DataFrame):
                      "are in percent (lr0fm.metrics.ACC_UNIT); multiply top1/top5 by 100 (result-store rows: tidy_from_store does it), "
                      "or set table.attrs['unit'] = 'percent' if they really are percentages under 1")
 
-def validate(table:pd.DataFrame, # tidy rows: model, dataset, resolution, top1 (percent) [, top5, n_classes, family, toy, source]
-             complete:bool=True # require every model x dataset x resolution cell of the table
-            )->pd.DataFrame:
-    "Check a tidy accuracy table and return a clean copy; errors name the offending cell."
-    if not isinstance(table, pd.DataFrame) or table.empty: raise Lr0fmError('the accuracy table is empty; evaluate some models first')
-    table = as_resolution(table)
-    miss = [c for c in ('model', 'dataset', 'resolution', 'top1') if c not in table]
-    if miss: raise Lr0fmError(f'the accuracy table lacks the column(s) {miss}; it needs model, dataset, resolution (or view) and top1 (percent)')
-    t = table.copy().reset_index(drop=True)
-    t['model'] = t['model'].astype(str)
-    rmap = {r: norm_resolution(r) for r in t['resolution'].unique()}  # each distinct label once
-    t['resolution'] = [rmap[r] for r in t['resolution']]
+# %% ../nbs/05a_metrics.ipynb #2f2f742b
+def _canonical_datasets(t:pd.DataFrame):
+    "In place: the paper's datasets under their canonical names with their class counts filled in; any other dataset must bring n_classes."
     if 'n_classes' not in t: t['n_classes'] = np.nan
     t['n_classes'] = pd.to_numeric(t['n_classes'], errors='coerce')
     known = _dataset_csv().set_index('name')['n_classes']
@@ -130,6 +121,41 @@ def validate(table:pd.DataFrame, # tidy rows: model, dataset, resolution, top1 (
     fill = has_c & no_n
     if fill.any(): t.loc[fill, 'n_classes'] = canon[fill].map(known)
     t['dataset'] = [c if h else d for c, h, d in zip(canon, has_c, ds)]
+
+# %% ../nbs/05a_metrics.ipynb #aaba8312
+def _check_grid(t:pd.DataFrame, hr:pd.DataFrame, # the table and its HR rows
+                complete:bool):
+    "Every model x dataset x resolution cell when `complete`; else at least the HR cell of every evaluated (model, dataset)."
+    if complete:
+        grid = pd.MultiIndex.from_product([sorted(t['model'].unique()), sorted(t['dataset'].unique()),
+                                           res_order(t['resolution'].unique())], names=['model', 'dataset', 'resolution'])
+        have = pd.MultiIndex.from_frame(t[['model', 'dataset', 'resolution']])
+        gaps = grid.difference(have)
+        if len(gaps):
+            show = '; '.join(f'model {m!r}, dataset {d!r}, resolution {r!r}' for m, d, r in list(gaps)[:3])
+            raise Lr0fmError(f'missing cell(s): {show} ({len(gaps)} missing in all); every model needs every dataset at every '
+                             'resolution of the table: evaluate them, or select fewer datasets/resolutions')
+    else:
+        lr = t[t['resolution'] != 'HR'][['model', 'dataset']].drop_duplicates()
+        nohr = lr.merge(hr[['model', 'dataset']], how='left', indicator=True).query('_merge == "left_only"')
+        if len(nohr):
+            r = nohr.iloc[0]
+            raise Lr0fmError(f"missing cell: model {r['model']!r}, dataset {r['dataset']!r}, resolution 'HR' (robustness needs the HR accuracy)")
+
+# %% ../nbs/05a_metrics.ipynb #1094a8b8
+def validate(table:pd.DataFrame, # tidy rows: model, dataset, resolution, top1 (percent) [, top5, n_classes, family, toy, source]
+             complete:bool=True # require every model x dataset x resolution cell of the table
+            )->pd.DataFrame:
+    "Check a tidy accuracy table and return a clean copy; errors name the offending cell."
+    if not isinstance(table, pd.DataFrame) or table.empty: raise Lr0fmError('the accuracy table is empty; evaluate some models first')
+    table = as_resolution(table)
+    miss = [c for c in ('model', 'dataset', 'resolution', 'top1') if c not in table]
+    if miss: raise Lr0fmError(f'the accuracy table lacks the column(s) {miss}; it needs model, dataset, resolution (or view) and top1 (percent)')
+    t = table.copy().reset_index(drop=True)
+    t['model'] = t['model'].astype(str)
+    rmap = {r: norm_resolution(r) for r in t['resolution'].unique()}  # each distinct label once
+    t['resolution'] = [rmap[r] for r in t['resolution']]
+    _canonical_datasets(t)
     for col in [c for c in ('top1', 'top5') if c in t]:
         t[col] = pd.to_numeric(t[col], errors='coerce')
         bad = t[t[col].isna() | (t[col] < 0) | (t[col] > 100)]
@@ -146,21 +172,7 @@ def validate(table:pd.DataFrame, # tidy rows: model, dataset, resolution, top1 (
     if len(zero):
         raise Lr0fmError(f'HR top-1 is 0 for {_cell(zero.iloc[0])}: robustness A_n / A_HR is undefined; '
                          'check that evaluation (or drop that model or dataset)')
-    if complete:
-        grid = pd.MultiIndex.from_product([sorted(t['model'].unique()), sorted(t['dataset'].unique()),
-                                           res_order(t['resolution'].unique())], names=['model', 'dataset', 'resolution'])
-        have = pd.MultiIndex.from_frame(t[['model', 'dataset', 'resolution']])
-        gaps = grid.difference(have)
-        if len(gaps):
-            show = '; '.join(f'model {m!r}, dataset {d!r}, resolution {r!r}' for m, d, r in list(gaps)[:3])
-            raise Lr0fmError(f'missing cell(s): {show} ({len(gaps)} missing in all); every model needs every dataset at every '
-                             'resolution of the table: evaluate them, or select fewer datasets/resolutions')
-    else:
-        lr = t[t['resolution'] != 'HR'][['model', 'dataset']].drop_duplicates()
-        nohr = lr.merge(hr[['model', 'dataset']], how='left', indicator=True).query('_merge == "left_only"')
-        if len(nohr):
-            r = nohr.iloc[0]
-            raise Lr0fmError(f"missing cell: model {r['model']!r}, dataset {r['dataset']!r}, resolution 'HR' (robustness needs the HR accuracy)")
+    _check_grid(t, hr, complete)
     return t
 
 # %% ../nbs/05a_metrics.ipynb #5eb3ee00
