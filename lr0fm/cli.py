@@ -605,11 +605,12 @@ def lr0fm_sweep(spec:Param('sweep spec: a .yaml of options or a .csv of backbone
                 status:store_true=False, # print the table of jobs and exit
                 report:store_true=False, # write the merged view and the report of the whole store, and exit
                 dry_run:store_true=False, # print the jobs that would be submitted, submit nothing
-                no_wait:store_true=False # slurm: return after submitting
+                no_wait:store_true=False, # slurm: return after submitting (lr0fm_sweep --status --out OUT follows the jobs)
+                verbose:store_true=False # slurm: also show sbatch's own output
                ):
     "Run the benchmark grid: one papermill job per backbone (local or Slurm through submitit), all writing one store."
     def body():
-        from lr0fm.sweep import SweepSpec, _spec_from, _todo, job_name, job_parameters, launch, sweep_report, sweep_status
+        from lr0fm.sweep import SweepSpec, _spec_from, launch, sweep_report, sweep_status, status_text, dry_run_text
         if (status or report) and not spec and out:
             saved = Path(out) / 'sweep.json'
             if not saved.exists(): raise Lr0fmError(f'{out} holds no sweep (no sweep.json); start one with lr0fm_sweep ... --out {out}')
@@ -622,24 +623,15 @@ def lr0fm_sweep(spec:Param('sweep spec: a .yaml of options or a .csv of backbone
                            templates=templates, root=root, out=out, batch_size=batch_size, workers=workers, limit=limit, per_class=per_class,
                            drop_empty_classes=drop_empty_classes or None, resize_backend=resize_backend,
                            save_features=save_features or None, sr=sr)
-        if status:
-            t = sweep_status(s)
-            with pd.option_context('display.width', 250, 'display.max_colwidth', 90, 'display.max_rows', 500):
-                print(t.drop(columns='notebook').to_string(index=False))
-            print(' '.join(f'{k}: {v}' for k, v in t['state'].value_counts().items()))
-            return
+        if status: print(status_text(sweep_status(s))); return
         if report: print(f'wrote {sweep_report(s.out)}'); return
-        if dry_run:
-            todo = _todo(s)
-            print(f'{len(todo)} of {len(s.backbones)} jobs would be submitted ({len(s.datasets)} datasets x {len(s.resolutions)} resolutions each):')
-            for b in todo: print(f'  {job_name(b)}: {json.dumps(job_parameters(s, b))}')
-            return
         sl = dict(partition=partition, time_min=time_min, gpus_per_job=gpus_per_job, cpus_per_job=cpus_per_job, mem_gb=mem_gb,
-                  array_parallelism=array_parallelism, account=account, qos=qos, constraint=constraint)
-        launch(s, executor, jobs=jobs, wait=not no_wait or executor == 'local', template=template, **(sl if executor == 'slurm' else {}))
-        if executor == 'local' or not no_wait:
+                  array_parallelism=array_parallelism, account=account, qos=qos, constraint=constraint) if executor == 'slurm' else {}
+        if dry_run: print(dry_run_text(s, executor, **sl)); return
+        launch(s, executor, jobs=jobs, wait=not no_wait or executor == 'local', template=template, verbose=verbose, **sl)
+        if executor == 'local' or not no_wait:  # every job has ended: the table, and the merged view and report of the store
             t = sweep_status(s)
-            print(t.drop(columns='notebook').to_string(index=False))
+            print(status_text(t))
             if ResultStore(s.out).shards_dir.is_dir(): print(f'wrote {sweep_report(s.out)}')
             if (t['state'] != 'done').any(): raise Lr0fmError(f"{(t['state'] != 'done').sum()} jobs did not finish (see the table); run the same command again to resubmit them")
     return run_command(body, 'lr0fm_sweep')

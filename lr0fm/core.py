@@ -10,9 +10,10 @@ from importlib.resources import files
 import numpy as np
 
 # %% auto #0
-__all__ = ['BOUNDS', 'RUN_FOLDERS', 'Lr0fmError', 'run_command', 'os_error_line', 'undash', 'dashed_options', 'assets_path',
-           'shared_data_path', 'url_cache_path', 'closest', 'set_seed', 'warmup_cosine', 'check_bounds', 'check_number',
-           'get_device', 'atomic_write', 'link_error', 'check_run_folder', 'save_figure', 'utc_now']
+__all__ = ['BOUNDS', 'RUN_FOLDERS', 'Lr0fmError', 'run_command', 'os_error_line', 'undash', 'dash', 'dashed_parser',
+           'dashed_options', 'assets_path', 'shared_data_path', 'url_cache_path', 'closest', 'set_seed',
+           'warmup_cosine', 'check_bounds', 'check_number', 'get_device', 'atomic_write', 'link_error',
+           'check_run_folder', 'save_figure', 'utc_now']
 
 # %% ../nbs/00_core.ipynb #2e9abc47
 class Lr0fmError(ValueError):
@@ -69,15 +70,31 @@ def undash(argv:list[str])->list[str]:
     import re
     return [re.sub(r'^--([A-Za-z0-9]+(?:-[A-Za-z0-9]+)+)(?==|$)', lambda m: '--' + m.group(1).replace('-', '_'), a) for a in argv]
 
-def dashed_options(cmd):
-    "Let a `call_parse` command take `--multi-word` options as well as `--multi_word` ones."
-    import functools, inspect, sys
+def dash(argv:list[str])->list[str]:
+    "Rewrite `--multi_word` option names (not values) as `--multi-word`."
+    import re
+    return [re.sub(r'^--([A-Za-z0-9]+(?:_[A-Za-z0-9]+)+)(?==|$)', lambda m: '--' + m.group(1).replace('_', '-'), a) for a in argv]
+
+def dashed_parser(func):
+    "fastcore's `anno_parser` for `func`, with its multi-word options named `--multi-word`: what `--help` shows and the README uses."
     from fastcore.script import anno_parser
+    p = anno_parser(func)
+    for a in p._actions:
+        names = [f"--{s[2:].replace('_', '-')}" if s.startswith('--') else s for s in a.option_strings]
+        if names == a.option_strings: continue
+        for s in a.option_strings: p._option_string_actions.pop(s, None)
+        a.option_strings = names  # the destination (the Python argument) keeps its underscores
+        for s in names: p._option_string_actions[s] = a
+    return p
+
+def dashed_options(cmd):
+    "Let a `call_parse` command take `--multi-word` options as well as `--multi_word` ones, and list them dashed in `--help`."
+    import functools, inspect, sys
     func = cmd.__wrapped__
     @functools.wraps(cmd)
     def _f(*args, **kwargs):
         if args or kwargs or not _run_as_script(inspect.currentframe().f_back): return cmd(*args, **kwargs)
-        ns = vars(anno_parser(func).parse_args(undash(sys.argv[1:])))
+        ns = vars(dashed_parser(func).parse_args(dash(sys.argv[1:])))
         for k in ('pdb', 'xtra'): ns.pop(k, None)
         return func(**ns)
     return _f

@@ -4,7 +4,7 @@
 
 # %% ../nbs/21_sweep.ipynb #f0bd8f7b
 from __future__ import annotations
-import csv, hashlib, json, os, random, re, socket, sys, time
+import csv, hashlib, json, os, random, re, socket, subprocess, sys, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import pandas as pd
@@ -14,8 +14,10 @@ from .results import ResultStore, _pid_alive
 # %% auto #0
 __all__ = ['BACKBONE_KEYS', 'JOB_PARAMETERS', 'SPEC_KEYS', 'MAX_SPEC_VALUES', 'parse_backbone', 'job_name', 'family_backbones',
            'expand_datasets', 'check_job_parameters', 'SweepSpec', 'read_spec', 'job_parameters', 'read_job_parameters',
-           'default_template', 'check_template', 'execute_template', 'SweepJob', 'job_cells', 'sweep_status',
-           'visible_gpus', 'launch', 'sweep_report']
+           'default_template', 'check_template', 'execute_template', 'SweepJob', 'job_cells', 'parse_squeue',
+           'parse_sacct', 'slurm_jobs', 'sweep_status', 'check_backbones', 'check_datasets', 'slurm_minutes',
+           'slurm_partition', 'check_slurm_request', 'visible_gpus', 'plan_table', 'check_sweep', 'wait_for', 'launch',
+           'sweep_report', 'status_text', 'dry_run_text']
 
 # %% ../nbs/21_sweep.ipynb #e1d86570
 BACKBONE_KEYS = ('model', 'pretrained', 'checkpoint', 'seed')
@@ -220,12 +222,19 @@ def read_job_parameters(path:str|Path # jobs/<name>.parameters.json, written by 
     return check_job_parameters(d, str(p))
 
 # %% ../nbs/21_sweep.ipynb #9074f237
-def default_template()->Path:
-    "The papermill template a job runs."
-    env = os.environ.get('LR0FM_TEMPLATE')
+def default_template(name:str='eval_backbone' # the template's name: 'eval_backbone' or 'train_tk0'
+                    )->Path:
+    "The papermill template `name`: `LR0FM_TEMPLATE` (for eval_backbone), else the checkout's nbs/experiments beside the package, else the copy the wheel carries."
     import lr0fm
-    p = Path(env) if env else Path(lr0fm.__file__).resolve().parents[1] / 'nbs' / 'experiments' / 'eval_backbone.ipynb'
-    if not p.is_file(): raise Lr0fmError(f'the papermill template {p} is not there; run from a checkout of lr0fm, or pass --template / set LR0FM_TEMPLATE')
+    env = os.environ.get('LR0FM_TEMPLATE') if name == 'eval_backbone' else None
+    if env:
+        if not Path(env).is_file(): raise Lr0fmError(f'LR0FM_TEMPLATE names {env}, which is not a file; point it at a template notebook or unset it')
+        return Path(env)
+    pkg = Path(lr0fm.__file__).resolve().parent
+    cands = [pkg.parent / 'nbs' / 'experiments' / f'{name}.ipynb', pkg / 'templates' / f'{name}.ipynb']
+    p = next((c for c in cands if c.is_file()), None)
+    if p is None: raise Lr0fmError(f"the papermill template {name}.ipynb is in neither {cands[0].parent} (a checkout) nor {cands[1].parent} (an installed wheel); "
+                                   'reinstall lr0fm, or pass --template / set LR0FM_TEMPLATE')
     return p
 
 def check_template(template:str|Path)->Path:
@@ -309,8 +318,8 @@ class SweepJob(Checkpointable):
         nb = Path(self.out) / 'notebooks' / f'{self.name}.ipynb'
         nb.parent.mkdir(parents=True, exist_ok=True)
         nb.unlink(missing_ok=True)  # papermill writes the notebook in place: a link planted there is removed, never written through
-        base = dict(job=self.name, model=self.parameters['model'], notebook=str(nb), **_job_env())
-        _write_json(self.status_path, dict(base, state='running', started=utc_now()))
+        base = dict(job=self.name, model=self.parameters['model'], notebook=str(nb), started=utc_now(), **_job_env())  # every record of this attempt says when it started
+        _write_json(self.status_path, dict(base, state='running'))
         with atomic_write(self.parameters_path) as f: json.dump(check_job_parameters(self.parameters), f, indent=1, allow_nan=False)
         try: execute_template(self.template, nb, dict(parameters_file=str(self.parameters_path)), cwd=self.out)  # the path is all papermill writes as code
         except SystemExit as e:  # submitit requeues (timeout or preemption) by exiting; the next attempt resumes
@@ -318,7 +327,13 @@ class SweepJob(Checkpointable):
         except BaseException as e:
             _write_json(self.status_path, dict(base, state='failed', ended=utc_now(), reason=_reason(e))); raise
         _write_json(self.status_path, dict(base, state='done', ended=utc_now()))
+        _merge_quietly(self.out)
         return str(nb)
+
+def _merge_quietly(out)->None:
+    "Rewrite the store's merged view (results.csv, ...) at a job's end, so that it is whole whoever waits or not; a failure only costs the view."
+    try: ResultStore(out).merge()
+    except Exception as e: print(f'lr0fm: the merged view of {out} was not rewritten ({type(e).__name__}: {e}); lr0fm_sweep --report rewrites it', file=sys.stderr)
 
 # %% ../nbs/21_sweep.ipynb #8b878d8e
 _CELL_SETTINGS = ('protocol', 'templates', 'limit', 'per_class', 'resize_backend')
@@ -339,17 +354,67 @@ def job_cells(spec:SweepSpec, b:dict, store:ResultStore)->tuple[int, int]:
     return done, total
 
 # %% ../nbs/21_sweep.ipynb #6cf55661
-def _scheduler_state(sub:dict|None, out:Path)->str|None:
-    "RUNNING/PENDING/... for a submitted job, from its process (local) or Slurm; None when unknown."
-    if not sub or sub.get('state') == 'unreadable': return None
+def _run_tool(argv:list[str], timeout:float=60)->subprocess.CompletedProcess|None:
+    "A scheduler client's result, or None when it cannot run here (not installed, or it hung)."
+    try: return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired): return None
+
+def _array_ids(jid:str)->list[str]:
+    "'123_4' as is; a pending array's '123_[0-3,7%2]' as its tasks '123_0' ... '123_7'."
+    m = re.fullmatch(r'(\d+)_\[([0-9,\-]+)(?:%\d+)?\]', jid)
+    if not m: return [jid]
+    out = []
+    for part in m.group(2).split(','):
+        a, _, b = part.partition('-')
+        out += [f'{m.group(1)}_{i}' for i in range(int(a), int(b or a) + 1)]
+    return out
+
+def parse_squeue(text:str # `squeue -h -r -t all -o '%i|%T|%r'` output
+                )->dict:
+    "{job id: dict(state, reason)} from squeue's lines; the reason is empty for a running job."
+    out = {}
+    for line in text.splitlines():
+        parts = line.strip().split('|')
+        if len(parts) < 3 or not parts[0]: continue
+        for j in _array_ids(parts[0]): out[j] = dict(state=parts[1].split()[0], reason='' if parts[2] in ('None', '(null)') else parts[2])
+    return out
+
+def parse_sacct(text:str # `sacct -n -P -X -o JobID,State,ExitCode` output
+               )->dict:
+    "{job id: dict(state, exit)} from sacct's lines ('CANCELLED by 0' is CANCELLED)."
+    out = {}
+    for line in text.splitlines():
+        parts = line.strip().split('|')
+        if len(parts) < 3 or not parts[0] or not parts[1]: continue
+        for j in _array_ids(parts[0]): out[j] = dict(state=parts[1].split()[0], exit=parts[2])
+    return out
+
+def slurm_jobs(ids:list[str] # job ids as sbatch gave them ('123_4' for an array's task)
+              )->dict:
+    "Slurm's word on jobs: `jobs` {id: dict(state, reason, exit)} (squeue's, completed by sacct's), whether squeue and sacct answered."
+    arrays = sorted({str(i).split('_')[0] for i in ids if str(i).split('_')[0].isdigit()})
+    res = dict(jobs={}, queue=False, accounting=False, why='')
+    if not arrays: return res
+    a = _run_tool(['sacct', '-n', '-P', '-X', '-j', ','.join(arrays), '-o', 'JobID,State,ExitCode'])
+    if a is not None and a.returncode == 0: res['accounting'] = True; res['jobs'].update(parse_sacct(a.stdout))
+    else: res['why'] = ' '.join(((a.stderr or a.stdout) if a is not None else 'sacct cannot run here').split())[:120] or f'sacct exit {a.returncode}'
+    q = _run_tool(['squeue', '-h', '-r', '-t', 'all', '-j', ','.join(arrays), '-o', '%i|%T|%r'])
+    if q is not None and (q.returncode == 0 or 'Invalid job id' in q.stderr):  # every id gone: squeue says so and exits 1
+        res['queue'] = True
+        for k, v in parse_squeue(q.stdout if q.returncode == 0 else '').items(): res['jobs'][k] = {**res['jobs'].get(k, {}), **v, 'queued': True}
+    return res
+
+def _scheduler_state(sub:dict|None, slurm:dict)->dict:
+    "The scheduler's word on a submitted job: dict(state, reason, exit); state None when it cannot tell, 'GONE' when it no longer knows the job."
+    if not sub or sub.get('state') == 'unreadable': return dict(state=None)
     if sub.get('executor') == 'local':
-        if sub.get('host') != socket.gethostname() or not str(sub.get('job_id', '')).isdigit(): return None
-        return 'RUNNING' if _pid_alive(int(sub['job_id'])) else 'ENDED'
-    try:
-        import submitit
-        st = str(submitit.SlurmJob(out / 'submitit', str(sub['job_id'])).state).split()[0]
-    except Exception: return None
-    return None if st == 'UNKNOWN' else st  # sacct does not list a job yet (or accounting is off): no word either way
+        if sub.get('host') != socket.gethostname() or not str(sub.get('job_id', '')).isdigit(): return dict(state=None)
+        return dict(state='RUNNING' if _pid_alive(int(sub['job_id'])) else 'ENDED')
+    j = slurm['jobs'].get(str(sub.get('job_id')), {})
+    if not slurm['queue'] or j.get('queued'): return j or dict(state=None)
+    # squeue lists every job from its submission until a while after its end: one it does not list has ended, whatever
+    # sacct says (it misses a pending array task cancelled before it split off, and lags); without accounting that is all we know
+    return dict(j, state='GONE') if not j or j.get('state') in _ALIVE else j
 
 def _log_tail(out:Path, sub:dict|None)->str:
     "The last non-empty line of a submitted job's stderr log."
@@ -362,37 +427,160 @@ def _log_tail(out:Path, sub:dict|None)->str:
 
 # %% ../nbs/21_sweep.ipynb #96ebc556
 _ALIVE = {'RUNNING', 'PENDING', 'REQUEUED', 'CONFIGURING', 'COMPLETING', 'RESIZING', 'SUSPENDED', 'REQUEUE_HOLD', 'REQUEUE_FED',
-          'PREEMPTED', 'READY'}  # PREEMPTED: submitit requeues it
+          'PREEMPTED', 'READY', 'STAGE_OUT', 'SIGNALING'}  # PREEMPTED: submitit requeues it
+_RUNS = {'RUNNING', 'CONFIGURING', 'COMPLETING', 'STAGE_OUT', 'SIGNALING'}
+
+def _job_row(st:dict|None, sub:dict|None, sched:dict, done:int, total:int, out:Path)->tuple[str, str]:
+    "A job's state and the line that says why, from its own record `st`, the launcher's `sub` and the scheduler's word."
+    if done == total: return 'done', ''
+    if sub is None and st is None: return 'missing', ''
+    s = sched.get('state')
+    alive = None if s is None else s in _ALIVE
+    started = st is not None and (sub is None or st.get('started', '') >= sub.get('submitted', ''))  # this submission's attempt (or a job run by hand) has begun
+    how = ', '.join(x for x in ((s if s not in ('GONE', 'ENDED') else None), sched.get('exit') and f"exit {sched['exit']}") if x) or \
+          {'GONE': 'no longer in the queue', 'ENDED': 'process gone'}.get(s, 'scheduler silent')
+    told = (st or {}).get('reason', '') if started else ''  # what this attempt recorded
+    if alive:  # the scheduler holds it: whatever an earlier attempt recorded, it waits or runs
+        if s in _RUNS and (started or sub.get('executor') != 'local'):
+            return 'running', '' if not st or st.get('state') == 'running' or not started else f'restarting after: {told}'
+        why = f"waiting: {sched.get('reason') or ('starting' if s in _RUNS else s)}"
+        return 'pending', (f"requeued{' after: ' + told if told else ''}; " if started else '') + why  # this submission ran, and waits again
+    if st is not None and st.get('state') == 'unreadable': return 'failed', st.get('reason', '')
+    mine = (sub is None or sub.get('executor') == 'local') and st is not None and st.get('host') == socket.gethostname()
+    if started and st.get('state') == 'running' and mine and str(st.get('pid', '')).isdigit() and not _pid_alive(int(st['pid'])): alive = False
+    if alive is None:  # no word from the scheduler: the job's own record says it all
+        if not started: return 'pending', 'submitted; the scheduler does not list it yet'
+        if st.get('state') in ('running', 'requeued'): return 'running', told if st.get('state') == 'requeued' else ''
+    tail = _log_tail(out, sub)
+    if not started: return 'failed', f'ended before it started ({how}){": " + tail if tail else ""}'
+    if st.get('state') == 'failed': return 'failed', told or f'failed ({how})'
+    if st.get('state') in ('running', 'requeued'):
+        return 'failed', f"ended without finishing ({how}; killed?){': ' + (told if st.get('state') == 'requeued' else tail) if (tail or told) else ''}"
+    return 'missing', f'finished, but {total - done} of its cells are not in the store (other settings than this spec?)'
 
 def sweep_status(spec:SweepSpec)->pd.DataFrame:
-    "One row per job: job, model, state (done/running/pending/failed/missing), cells stored/wanted, why, notebook."
+    "One row per job: job, model, state (done/running/pending/failed/missing), cells stored/wanted, why, the scheduler's own word, notebook; `.attrs['note']` says what the states rest on."
     out, store, rows = Path(spec.out), ResultStore(spec.out), []
-    for b in spec.backbones:
-        name = job_name(b)
+    names = [job_name(b) for b in spec.backbones]
+    sts = {n: _read_json(out / 'jobs' / f'{n}.json') for n in names}
+    subs = {n: _read_json(out / 'jobs' / f'{n}.submitted.json') for n in names}
+    subs = {n: None if s is not None and s.get('state') == 'unreadable' else s for n, s in subs.items()}  # a damaged submission record: as if never submitted
+    ids = [s['job_id'] for s in subs.values() if s and s.get('executor') == 'slurm' and s.get('job_id')]
+    slurm = slurm_jobs(ids) if ids else dict(jobs={}, queue=False, accounting=True, why='')
+    for b, name in zip(spec.backbones, names):
         done, total = job_cells(spec, b, store)
-        st = _read_json(out / 'jobs' / f'{name}.json')
-        sub = _read_json(out / 'jobs' / f'{name}.submitted.json')
-        if sub is not None and sub.get('state') == 'unreadable': sub = None  # a damaged submission record: as if never submitted
-        started_after = st is not None and sub is not None and st.get('started', '') >= sub.get('submitted', '')
-        why = ''
-        if done == total: state = 'done'
-        elif sub is None and st is None: state = 'missing'
-        else:
-            sched = _scheduler_state(sub, out)
-            alive = sched in _ALIVE if sched else None
-            if st is None or not started_after:
-                state = 'pending' if alive is not False else 'failed'
-                if state == 'failed': why = f'ended before it started ({sched}) {_log_tail(out, sub)}'.strip()
-            elif st.get('state') in ('running', 'requeued'):
-                mine = st.get('host') == socket.gethostname() and (sub or {}).get('executor') == 'local'
-                gone = (mine and str(st.get('pid', '')).isdigit() and not _pid_alive(int(st['pid']))) or alive is False
-                state = 'failed' if gone else 'running'
-                if gone: why = f"ended without finishing ({sched or 'process gone'}; killed?) {_log_tail(out, sub)}".strip()
-            elif st.get('state') in ('failed', 'unreadable'): state, why = 'failed', st.get('reason', '')
-            else: state, why = 'missing', f"finished, but {total - done} of its cells are not in the store (other settings than this spec?)"
-        rows.append(dict(job=name, model=b['model'], state=state, cells=f'{done}/{total}', why=why,
+        sched = _scheduler_state(subs[name], slurm)
+        state, why = _job_row(sts[name], subs[name], sched, done, total, out)
+        rows.append(dict(job=name, model=b['model'], state=state, cells=f'{done}/{total}', why=' '.join(why.split()),
+                         scheduler={'GONE': 'gone', 'ENDED': 'ended', None: ''}.get(sched.get('state'), sched.get('state')),
                          notebook=str(out / 'notebooks' / f'{name}.ipynb') if (out / 'notebooks' / f'{name}.ipynb').exists() else ''))
-    return pd.DataFrame(rows, columns=['job', 'model', 'state', 'cells', 'why', 'notebook'])
+    t = pd.DataFrame(rows, columns=['job', 'model', 'state', 'cells', 'why', 'scheduler', 'notebook'])
+    t.attrs['note'] = '' if not ids else \
+        (f"Slurm accounting is unavailable here ({slurm['why']}): states rest on squeue and the jobs' own records; a job squeue no longer lists has ended"
+         if slurm['queue'] and not slurm['accounting'] else
+         f"squeue does not answer here: states rest on sacct and the jobs' own records" if not slurm['queue'] and slurm['accounting'] else
+         f"neither squeue nor sacct answers here ({slurm['why']}): states rest on the jobs' own records" if not slurm['queue'] else '')
+    return t
+
+# %% ../nbs/21_sweep.ipynb #80ddfa6e
+def check_backbones(spec:SweepSpec)->None:
+    "Refuse, in one line naming the backbone, a model no loader knows or a checkpoint file that is not there, before any job starts."
+    for b in spec.backbones:
+        name, ck = b['model'], b.get('checkpoint')
+        if ck and not Path(ck).expanduser().exists():
+            raise Lr0fmError(f"backbone {name!r}: checkpoint {ck} does not exist; fix the path in --backbones or the spec (every job must be able to read it)")
+        if name.startswith('lr0fm-mini'):
+            from lr0fm.models import mini_names
+            if name not in mini_names(): raise Lr0fmError(f"unknown model {name!r} in --backbones; embedded models: {', '.join(mini_names())}")
+            continue
+        from lr0fm.zoo import is_backbone, catalogue
+        if is_backbone(name): continue
+        import open_clip
+        if name not in open_clip.list_models():
+            from lr0fm.core import closest
+            raise Lr0fmError(f"unknown model {name!r} in --backbones; closest catalogue backbones: {closest(name, list(catalogue().name), 3, none='(none)')}; "
+                             f"closest open_clip architectures: {closest(name, open_clip.list_models(), 3)} (lr0fm_models lists the catalogue)")
+
+def check_datasets(spec:SweepSpec)->list[str]:
+    "Refuse a dataset that is not under `--root` (found and counted as `lr0fm_datasets --root` does) before any job starts; returns warnings (counts that differ)."
+    from lr0fm.registry import dataset_names
+    from lr0fm.datasets import benchmark_names, dataset_status
+    from lr0fm.synthetic import DEMO_SETS
+    import difflib
+    warn, missing = [], []
+    for d in spec.datasets:
+        if d in DEMO_SETS: continue
+        if d not in dataset_names():
+            raise Lr0fmError(f"unknown dataset {d!r} in --datasets; known: {', '.join(dataset_names())}"
+                             + ''.join(f' (did you mean {m!r}?)' for m in difflib.get_close_matches(d, dataset_names(), 1)))
+        if not spec.root: raise Lr0fmError(f"dataset {d!r} is read from disk: give --root, the folder that holds it (lr0fm_datasets --root DIR shows what is there)")
+        if d not in benchmark_names(extra=True): continue  # imagefolder, csv, imagenet-sample: opened by the job from --root itself
+        r = dataset_status(d, spec.root)
+        if r['state'] == 'missing': missing.append(d)
+        elif r['state'] == 'error': raise Lr0fmError(f"dataset {d!r} under --root {spec.root} cannot be read ({' '.join(r['note'].split())[:200]}); lr0fm_datasets --root {spec.root} --dataset {d} shows more")
+        elif r['state'] != 'ok': warn.append(f"{d}: {r['images']:,} images under {spec.root}, not the paper's {r['expected']:,}" if r['expected'] and r['images'] is not None else f'{d}: {r["state"]} ({r["note"]})')
+    if missing:
+        raise Lr0fmError(f"{len(missing)} of {len(spec.datasets)} datasets are not under --root {spec.root} ({', '.join(missing[:6])}{', ...' if len(missing) > 6 else ''}); "
+                         f"lr0fm_datasets --root {spec.root} says how to get them, or leave them out of --datasets")
+    return warn
+
+# %% ../nbs/21_sweep.ipynb #3a28c51e
+def slurm_minutes(t:str # a Slurm time: 'UNLIMITED', 'MM', 'HH:MM:SS', 'D-HH[:MM[:SS]]'
+                 )->int|None:
+    "A Slurm time limit in whole minutes (None: unlimited or unreadable)."
+    t = (t or '').strip()
+    m = re.fullmatch(r'(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?', t)
+    if not m: return None
+    d, a, b, c = (int(x) if x else None for x in m.groups())
+    if d is None and b is None: return a                                    # MM
+    if d is not None and b is None: h, mi, s = a, 0, 0                     # D-HH
+    elif c is None: h, mi, s = (a, b, 0) if d is not None else (0, a, b)   # D-HH:MM, or MM:SS
+    else: h, mi, s = a, b, c
+    return (d or 0) * 1440 + h * 60 + mi + (1 if s else 0)
+
+def _gpus(gres:str)->int:
+    "GPUs in a node's GRES ('gpu:a100:4(S:0-1),shard:8' has 4)."
+    return sum(int(m.group(1)) for m in re.finditer(r'(?:^|,)gpu(?::[^:,(]+)?:(\d+)', gres or ''))
+
+def _num(s:str)->int|None:
+    m = re.match(r'\d+', s or ''); return int(m.group()) if m else None
+
+def slurm_partition(partition:str|None=None # None: the cluster's default partition
+                   )->dict|None:
+    "A partition's limits from `scontrol show partition` and `sinfo`: name, max_min, gpus, cpus, mem_mb (the most any node offers); None when Slurm cannot be asked."
+    p = _run_tool(['scontrol', 'show', 'partition', '-o'])  # all of them: a wrong name is answered with the right ones
+    if p is None or p.returncode: return None
+    parts = [dict(kv.split('=', 1) for kv in line.split() if '=' in kv) for line in p.stdout.splitlines() if line.strip()]
+    names = [x.get('PartitionName') for x in parts]
+    pick = [x for x in parts if (x.get('PartitionName') == partition if partition else x.get('Default') == 'YES')]
+    if not pick:
+        if partition: raise Lr0fmError(f"--partition {partition}: Slurm has no such partition; it has {', '.join(filter(None, names)) or 'none you can see'}")
+        return None  # no default partition: sbatch says so itself
+    x = pick[0]
+    name = x['PartitionName']
+    s = _run_tool(['sinfo', '-h', '-N', '-p', name, '-o', '%c|%m|%G'])
+    nodes = [l.split('|') for l in s.stdout.splitlines() if l.count('|') == 2] if s is not None and s.returncode == 0 else []
+    mem = [_num(n[1]) for n in nodes if _num(n[1])]
+    cap = _num(x.get('MaxMemPerNode', ''))
+    return dict(name=name, max_min=slurm_minutes(x.get('MaxTime', '')), gpus=max([_gpus(n[2]) for n in nodes], default=None),
+                cpus=max([_num(n[0]) or 0 for n in nodes], default=None), mem_mb=min([max(mem)] + ([cap] if cap else [])) if mem else cap)
+
+def check_slurm_request(partition:str|None=None, time_min:int=720, gpus_per_job:int=1, cpus_per_job:int|None=None, mem_gb:int|None=None)->dict|None:
+    "Refuse, in one line naming the option to change, a request over the partition's limits (Slurm would leave such jobs pending forever, or refuse them); returns the partition's limits."
+    lim = slurm_partition(partition)
+    if lim is None: return None
+    n = lim['name']
+    if lim['max_min'] is not None and int(time_min) > lim['max_min']:
+        raise Lr0fmError(f"--time-min {time_min} is over partition {n}'s MaxTime of {lim['max_min']} minutes (the jobs would wait forever); give --time-min {lim['max_min']} "
+                         'or less (a job that runs out is requeued and resumes), or another --partition')
+    if gpus_per_job and lim['gpus'] is not None and int(gpus_per_job) > lim['gpus']:
+        raise Lr0fmError(f"partition {n} has no GPUs; give --gpus-per-job 0 to run on its CPUs, or a --partition with GPUs" if lim['gpus'] == 0 else
+                         f"--gpus-per-job {gpus_per_job} is more than any node of partition {n} has ({lim['gpus']}); give --gpus-per-job {lim['gpus']} or less")
+    if cpus_per_job and lim['cpus'] and int(cpus_per_job) > lim['cpus']:
+        raise Lr0fmError(f"--cpus-per-job {cpus_per_job} is more than any node of partition {n} has ({lim['cpus']}); give --cpus-per-job {lim['cpus']} or less")
+    if mem_gb and lim['mem_mb'] and int(mem_gb) * 1024 > lim['mem_mb']:
+        raise Lr0fmError(f"--mem-gb {mem_gb} is more than a node of partition {n} offers ({lim['mem_mb'] / 1024:.1f} GB); give --mem-gb {lim['mem_mb'] // 1024} or less")
+    return lim
 
 # %% ../nbs/21_sweep.ipynb #c80f0e00
 def visible_gpus()->list[str]:
@@ -404,15 +592,20 @@ def visible_gpus()->list[str]:
         return [str(i) for i in range(torch.cuda.device_count())]
     except Exception: return []
 
-def _slurm_executor(folder:Path, partition=None, time_min=720, gpus_per_job=1, cpus_per_job=None, mem_gb=None,
-                    array_parallelism=16, account=None, qos=None, constraint=None, setup=None):
-    import shutil, submitit
+def _slurm_tools()->None:
+    "Refuse to go on where Slurm's client commands are missing."
+    import shutil
     gone = [c for c in ('sbatch', 'srun') if shutil.which(c) is None]
     if gone: raise Lr0fmError(f"Slurm's {' and '.join(gone)} cannot be found on this machine; submit from a Slurm login node, or use --executor local")
+
+def _slurm_executor(folder:Path, partition=None, time_min=720, gpus_per_job=1, cpus_per_job=None, mem_gb=None,
+                    array_parallelism=16, account=None, qos=None, constraint=None, setup=None):
+    import submitit
+    _slurm_tools()
     ex = submitit.SlurmExecutor(folder=folder, max_num_timeout=5)
-    kw = dict(time=int(time_min), gpus_per_node=int(gpus_per_job), array_parallelism=int(array_parallelism), job_name='lr0fm',
-              signal_delay_s=120, partition=partition, cpus_per_task=cpus_per_job, mem=f'{mem_gb}GB' if mem_gb else None,
-              account=account, qos=qos, constraint=constraint, setup=list(setup) if setup else None)
+    kw = dict(time=int(time_min), gpus_per_node=int(gpus_per_job) or None, array_parallelism=int(array_parallelism), job_name='lr0fm',
+              signal_delay_s=120 if int(time_min) > 4 else 30, partition=partition, cpus_per_task=cpus_per_job, mem=f'{mem_gb}GB' if mem_gb else None,
+              account=account, qos=qos, constraint=constraint, setup=list(setup) if setup else None)  # no GPU line at all for --gpus-per-job 0
     ex.update_parameters(**{k: v for k, v in kw.items() if v is not None})
     return ex
 
@@ -421,21 +614,60 @@ def _todo(spec:SweepSpec)->list[dict]:
     st = sweep_status(spec).set_index('job')['state']
     return [b for b in spec.backbones if st[job_name(b)] in ('failed', 'missing')]
 
+def plan_table(spec:SweepSpec)->pd.DataFrame:
+    "The jobs a launch would submit: job, backbone, datasets, cells to do (of the spec's datasets x resolutions)."
+    t = sweep_status(spec).set_index('job')
+    rows = []
+    for b in spec.backbones:
+        n = job_name(b)
+        if t.loc[n, 'state'] not in ('failed', 'missing'): continue
+        done, total = map(int, t.loc[n, 'cells'].split('/'))
+        tag = ':'.join(str(x) for x in (b['model'], b['pretrained']) if x) + (f" ({b['checkpoint']})" if b['checkpoint'] else '') + (f" seed {b['seed']}" if b['seed'] is not None else '')
+        ds = spec.datasets
+        rows.append({'job': n, 'backbone': tag, 'datasets': ', '.join(ds) if len(ds) <= 3 else f'{len(ds)} ({", ".join(ds[:2])}, ...)', 'cells to do': f'{total - done} of {total}'})
+    return pd.DataFrame(rows, columns=['job', 'backbone', 'datasets', 'cells to do'])
+
 def _record_submission(spec:SweepSpec, b:dict, executor:str, job, when:str)->None:
     "The launcher's own file for a job: where and when (taken before submitting, so a job that starts at once is after it) it went."
     _write_json(Path(spec.out) / 'jobs' / f'{job_name(b)}.submitted.json',
                 dict(executor=executor, job_id=str(job.job_id), host=socket.gethostname(), submitted=when, model=b['model']))
 
+def check_sweep(spec:SweepSpec, executor:str='local', **slurm)->list[str]:
+    "Every check made before anything is submitted: backbones, datasets under --root, and on Slurm the request against the partition; returns warnings."
+    check_backbones(spec)
+    warn = check_datasets(spec)
+    if executor == 'slurm':
+        _slurm_tools()
+        check_slurm_request(**{k: slurm[k] for k in ('partition', 'time_min', 'gpus_per_job', 'cpus_per_job', 'mem_gb') if slurm.get(k) is not None})
+    return warn
+
+def wait_for(spec:SweepSpec, # a checked spec whose jobs were submitted
+             poll_s:float=30, # seconds between looks at the scheduler
+             log=print)->pd.DataFrame:
+    "Wait until no job of the sweep is pending or running (the scheduler's word and the jobs' own records, so a requeued job is waited for); returns the final status table."
+    last = {}
+    while True:
+        t = sweep_status(spec)
+        for j, s, why in zip(t['job'], t['state'], t['why']):
+            if last and last.get(j) != s: log(f'{j}: {s}{" (" + why + ")" if why else ""}')
+        last = dict(zip(t['job'], t['state']))
+        if not (t['state'].isin(['pending', 'running']) | t['scheduler'].isin(_ALIVE)).any(): return t  # a job whose cells are stored may still be held (requeued)
+        time.sleep(poll_s)
+
 def launch(spec:SweepSpec, # a checked spec
            executor:str='local', # 'local' (submitit's local executor) or 'slurm'
            jobs:int|None=None, # local: CPU processes side by side when there is no GPU (default 1)
-           wait:bool=True, # wait for the jobs (local: start the rest as slots free)
-           template:str|Path|None=None, # the papermill template (default: nbs/experiments/eval_backbone.ipynb)
-           poll_s:float=2.0, log=print, **slurm)->list:
-    "Submit the sweep's jobs that are not done, running or pending; returns the submitit jobs."
+           wait:bool=True, # wait until every job has ended (local: start the rest as slots free)
+           template:str|Path|None=None, # the papermill template (default: `default_template()`)
+           poll_s:float|None=None, # seconds between looks at the jobs (default: 2 locally, 30 on Slurm)
+           log=print,
+           verbose:bool=False, # show sbatch's own output
+           **slurm)->list:
+    "Check, then submit the sweep's jobs that are not done, running or pending; returns the submitit jobs."
     if executor not in ('local', 'slurm'): raise Lr0fmError(f"unknown executor {executor!r}; use 'local' or 'slurm'")
     check_bounds(jobs=jobs, **{k: v for k, v in slurm.items() if k in ('time_min', 'gpus_per_job', 'cpus_per_job', 'mem_gb', 'array_parallelism')})
     out = check_run_folder(spec.out); template = str(check_template(template or default_template()))
+    for w in check_sweep(spec, executor, **slurm): log(f'warning: {w}')
     (out / 'jobs').mkdir(parents=True, exist_ok=True)
     ResultStore(out).clean()
     _write_json(out / 'sweep.json', dict(asdict(spec), written=utc_now()))
@@ -443,19 +675,21 @@ def launch(spec:SweepSpec, # a checked spec
     if not todo: log(f'nothing to submit: every job of {out} is done, running or pending'); return []
     mk = lambda b, threads=None, gpu=None: SweepJob(str(out), job_name(b), job_parameters(spec, b), template, threads, gpu)
     if executor == 'slurm':
-        ex = _slurm_executor(out / 'submitit', **slurm)
+        import contextlib, io
+        ex, said = _slurm_executor(out / 'submitit', **slurm), io.StringIO()
         when = utc_now()
         try:
-            with ex.batch():
+            with contextlib.redirect_stderr(said), ex.batch():  # submitit prints sbatch's complaints: kept for --verbose and the one line below
                 subs = [ex.submit(mk(b)) for b in todo]
         except Exception as e:  # sbatch refused: a bad partition, account or QOS, a limit
+            if verbose and said.getvalue(): print(said.getvalue().rstrip(), file=sys.stderr)
             raise Lr0fmError(f"sbatch refused the jobs ({' '.join(str(e).split())[:300]}); check --partition, --account, --qos and the limits") from None
+        if verbose and said.getvalue(): print(said.getvalue().rstrip(), file=sys.stderr)
         for b, j in zip(todo, subs): _record_submission(spec, b, 'slurm', j, when)
         log(f'submitted {len(subs)} jobs to Slurm as array {subs[0].job_id.split("_")[0]}; lr0fm_sweep --status --out {out} follows them')
-        if wait:
-            for j in subs: j.wait()
+        if wait: wait_for(spec, poll_s=30 if poll_s is None else poll_s, log=log)
         return subs
-    return _launch_local(spec, todo, mk, jobs, wait, poll_s, log)
+    return _launch_local(spec, todo, mk, jobs, wait, 2.0 if poll_s is None else poll_s, log)
 
 # %% ../nbs/21_sweep.ipynb #e8a24078
 def _launch_local(spec, todo, mk, jobs, wait, poll_s, log):
@@ -503,3 +737,20 @@ def _spec_from(spec_file, **opts)->SweepSpec:
     if bb or fam: d['backbones'] = [parse_backbone(b) for b in (bb or [])] + family_backbones(list(fam or []))
     d.update({k: v for k, v in opts.items() if v is not None})
     return SweepSpec(**d).check()
+
+def status_text(t:pd.DataFrame # `sweep_status`'s table
+               )->str:
+    "The table as `lr0fm_sweep --status` prints it: one line per job, the count of each state, and what the states rest on."
+    with pd.option_context('display.width', 250, 'display.max_colwidth', 100, 'display.max_rows', 1000):
+        lines = [t.drop(columns='notebook').to_string(index=False), ' '.join(f'{k}: {v}' for k, v in t['state'].value_counts().items())]
+    return '\n'.join(lines + ([t.attrs['note']] if t.attrs.get('note') else []))
+
+def dry_run_text(spec:SweepSpec, executor:str='local', **slurm)->str:
+    "What `lr0fm_sweep --dry-run` prints, after every check a launch makes: a table of the jobs it would submit (job, backbone, datasets, cells to do)."
+    warn = check_sweep(spec, executor, **slurm)
+    t = plan_table(spec)
+    lines = [f'{len(t)} of {len(spec.backbones)} jobs would be submitted ({len(spec.datasets)} datasets x {len(spec.resolutions)} resolutions each){":" if len(t) else ""}']
+    if len(spec.datasets) > 3: lines.append(f"datasets: {', '.join(spec.datasets)}")
+    if len(t):
+        with pd.option_context('display.width', 250, 'display.max_colwidth', 80, 'display.max_rows', 1000): lines.append(t.to_string(index=False))
+    return '\n'.join(lines + [f'warning: {w}' for w in warn])
