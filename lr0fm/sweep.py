@@ -283,12 +283,19 @@ def _job_env()->dict:
 def _write_json(path:Path, doc:dict):
     with atomic_write(path) as f: json.dump(doc, f, indent=1, default=str)
 
+_RECORD_KINDS = dict(state=str, reason=str, started=str, submitted=str, ended=str, written=str, host=str, executor=str, model=str,
+                     job_id=str, pid=int, cells=list, parameters=dict)  # what each field of a job file must be
+
 def _read_json(path:Path)->dict|None:
-    "A job file, or None when absent; a damaged one comes back as state 'unreadable' with the reason."
+    "A job file, or None when absent; a damaged one, or one whose fields are not of their kinds (`_RECORD_KINDS`), comes back as state 'unreadable' with the reason."
     try: d = json.loads(path.read_text())
     except FileNotFoundError: return None
-    except (OSError, ValueError): d = None
-    return d if isinstance(d, dict) else {'state': 'unreadable', 'reason': f'{path} is damaged'}
+    except (OSError, ValueError, RecursionError): d = None
+    if not isinstance(d, dict): return {'state': 'unreadable', 'reason': f'{path} is damaged; delete it and run the same command again'}
+    bad = next((k for k, kind in _RECORD_KINDS.items() if k in d and (not isinstance(d[k], kind) or isinstance(d[k], bool))), None)
+    if bad is None and 'job_id' in d and not re.fullmatch(r'[A-Za-z0-9_.-]{1,64}', d['job_id']): bad = 'job_id'
+    if bad: return {'state': 'unreadable', 'reason': f'{path}: its {bad} is not a {_RECORD_KINDS[bad].__name__} of the expected form; delete it and run the same command again'}
+    return d
 
 def _reason(e:BaseException)->str:
     "The line that says why a job failed."

@@ -282,3 +282,21 @@ def test_full_disk_while_writing_names_the_file(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().err == (f'lr0fm_store: error: {st.predictions_path}: No space left on device; the disk is full: '
                                        'free space or choose another output folder; finished results are kept\n')
     assert not list(st.root.glob('.*.tmp')) and not st.predictions_path.exists()
+
+
+# 10. Job records of unexpected shape
+
+@pytest.mark.parametrize('status, cells', [('{"state": "running", "started": 5}', None), ('{"state": ["x"], "reason": {"a": 1}}', None),
+                                           (None, '{"cells": 7, "parameters": []}'), (None, '{"cells": [1, "x"], "parameters": {"datasets": 3}}')])
+def test_job_records_of_unexpected_shape_are_one_line_in_status(tmp_path, status, cells):
+    "Crafted files in jobs/: --status names the file (a failed or not-yet-recorded job), never a traceback."
+    from lr0fm.sweep import SweepSpec, sweep_status, job_name
+    spec = SweepSpec(['lr0fm-mini-s'], ['demo-colours'], str(tmp_path / 'run'), resolutions=['HR']).check()
+    jobs = tmp_path / 'run' / 'jobs'; jobs.mkdir(parents=True)
+    name = job_name(spec.backbones[0])
+    (jobs / f'{name}.submitted.json').write_text('{"executor": "local", "job_id": "1", "submitted": "2026-01-01T00:00:00"}')
+    if status: (jobs / f'{name}.json').write_text(status)
+    if cells: (jobs / f'{name}.cells.json').write_text(cells)
+    t = sweep_status(spec)
+    assert len(t) == 1 and t['cells'].iloc[0] == '0/1'
+    if status: assert t['state'].iloc[0] == 'failed' and f'{name}.json' in t['why'].iloc[0] and 'delete it' in t['why'].iloc[0], t.to_dict('records')
