@@ -7,16 +7,16 @@ from __future__ import annotations
 import json, os, sys, time
 from pathlib import Path
 from fastcore.script import call_parse, Param, store_true
-from .core import Lr0fmError, get_device, run_command, dashed_options, check_bounds
+from .core import Lr0fmError, get_device, run_command, dashed_options, check_bounds, check_number
 from .degrade import DEFAULT_RESOLUTIONS
 from .views import View, eval_views
 from .results import ResultStore, cell_rows
 import pandas as pd
 
 # %% auto #0
-__all__ = ['TEMPLATES_SUFFIX', 'cell_ident', 'read_names_file', 'custom_prompts', 'data_record', 'eval_cell', 'dataset_native_px',
-           'rescore_cell', 'run_eval', 'lr0fm_eval', 'lr0fm_demo', 'lr0fm_datasets', 'lr0fm_models', 'lr0fm_store',
-           'lr0fm_weights', 'lr0fm_report', 'lr0fm_train_tk0', 'lr0fm_sweep']
+__all__ = ['TEMPLATES_SUFFIX', 'cell_ident', 'read_names_file', 'custom_prompts', 'data_record', 'partial_key', 'partial_path',
+           'eval_cell', 'dataset_native_px', 'rescore_cell', 'run_eval', 'lr0fm_eval', 'lr0fm_demo', 'lr0fm_datasets',
+           'lr0fm_models', 'lr0fm_store', 'lr0fm_weights', 'lr0fm_report', 'lr0fm_train_tk0', 'lr0fm_sweep']
 
 # %% ../nbs/20_cli.ipynb #e8fe508f
 def cell_ident(bundle, ds, protocol:str, limit:int|None=None, resize_backend:str='pil')->dict:
@@ -91,6 +91,25 @@ def _same_images(store:ResultStore, ident:dict, data:dict):
     raise Lr0fmError(f"{store.root} holds {ident['model']} / {ident['dataset']} ({ident['split']}) made from another image list ({what}); "
                      f"evaluate into another --out, or move {store.shards_dir / cell} out of the store to re-evaluate")
 
+# %% ../nbs/20_cli.ipynb #b7e2a9c1
+def partial_key(ident:dict, # `cell_ident`
+                views:list, # the views still to evaluate, in order
+                data:dict, # `data_record(ds, limit)`
+                sr:dict|None=None # name -> SR model used by the views
+               )->str:
+    "What a cell's partial file must have been made for: its identity (model, split with its limit and resize backend, protocol), its views, its images and prompts, and the SR weights."
+    import hashlib
+    from lr0fm.degrade import res_label
+    from lr0fm.results import cell_id
+    srs = {n: getattr(m, 'sha256', str(m)) for n, m in sorted((sr or {}).items())}
+    return hashlib.sha256(json.dumps([cell_id(ident), ident, [res_label(v) for v in views], data, srs], sort_keys=True, default=str).encode()).hexdigest()
+
+def partial_path(store:ResultStore, ident:dict)->Path:
+    "Where a cell keeps its unfinished progress: OUT/partial/<cell>.npz (read by the next attempt of the cell only, never as results)."
+    from lr0fm.results import cell_id
+    return store.root / 'partial' / f'{cell_id(ident)}.npz'
+
+
 # %% ../nbs/20_cli.ipynb #1526ea17
 _SETTINGS = ('resize_backend', 'precision', 'batch_size')
 _DATA_COLUMNS = ('images_sha256', 'images_listed', 'classnames_sha256', 'templates_sha256')  # what a cell's images and prompts were
@@ -105,10 +124,11 @@ def eval_cell(bundle, # a loaded `ModelBundle`
               resize_backend:str='pil', # 'pil' (the paper's protocol) or 'torch' (views made on the device)
               save_features:bool=False, # also store every image's embedding at every resolution
               sr:dict|None=None, # name -> super-resolution model (`lr0fm.sr.SRModel`) for views with an `sr:NAME` step
-              data:dict|None=None # `data_record(ds, limit)`, when the caller computed it once for several models
+              data:dict|None=None, # `data_record(ds, limit)`, when the caller computed it once for several models
+              partial_every:float|None=60 # seconds between saves of the cell's progress to OUT/partial/ (resumed by the next attempt); 0 or None: never
              )->list[dict]:
-    "Evaluate one (model, dataset) at the resolutions the store does not hold yet, and store them; returns the new rows."
-    from lr0fm.zeroshot import evaluate
+    "Evaluate one (model, dataset) at the resolutions the store does not hold yet, and store them; returns the new rows. An interrupted cell resumes from its partial file."
+    from lr0fm.zeroshot import evaluate, Partial
     res = eval_views(resolutions)
     ident = cell_ident(bundle, ds, protocol, limit, resize_backend)
     data = data or data_record(ds, limit)
@@ -117,14 +137,17 @@ def eval_cell(bundle, # a loaded `ModelBundle`
     todo = store.missing(*ident.values(), res, with_features=save_features)
     if not todo:
         log(f'{bundle.name} / {ds.name}: all {len(res)} resolutions already in {store.root}, skipped'); return []
+    part = Partial(partial_path(store, ident), partial_key(ident, todo, data, sr), every_s=partial_every) if partial_every else None
     r = evaluate(bundle, ds, todo, protocol=protocol, batch_size=batch_size, workers=workers, limit=limit,
-                 cache_dir=store.root / 'cache', progress=progress, resize_backend=resize_backend, keep_features=save_features, sr=sr)
+                 cache_dir=store.root / 'cache', progress=progress, resize_backend=resize_backend, keep_features=save_features, sr=sr, partial=part)
+    if r.resumed: log(f'{bundle.name} / {ds.name}: resumed {r.resumed} images from {part.path}')
     ips = r.summary[0]['n_images'] / max(r.seconds, 1e-9)
     rows = _with_sr(cell_rows(r.summary, {**bundle.meta, 'pretrained': ident['pretrained']}, ds.name, ident['split'], ds.n_classes, protocol, len(r.skipped),
                               settings=dict({k: r.settings[k] for k in _SETTINGS}, random_init=bool(bundle.meta.get('random_init', False)),
                                             images_per_s=round(ips, 2), **data)), sr)
     store.add(_with_native(_with_recall(rows, r.summary), ds), r.predictions.assign(**ident, toy=bool(bundle.meta.get('toy', False))), [dict(**ident, **s) for s in r.skipped],
               features=dict(image_ids=r.image_ids, views=r.features) if save_features else None)
+    if part: part.path.unlink(missing_ok=True)  # the cell is stored: its progress is no longer needed
     _log_rows(log, bundle, ds, r.summary, len(r.skipped), f'{r.seconds:.0f} s, {ips:.1f} images/s')
     return rows
 
@@ -280,7 +303,8 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
              from_features:str|Path|None=None, # score from this run folder's saved features instead of evaluating images
              sr:dict|None=None, # name -> SR checkpoint path (or loaded `lr0fm.sr.SRModel`), for views with an `sr:NAME` step
              sample_seed:int=0, # the seed of the per-class sample of datasets other than the demo sets
-             strict:bool=False # refuse views at or above a natively small dataset's own image size (they are no degradation)
+             strict:bool=False, # refuse views at or above a natively small dataset's own image size (they are no degradation)
+             partial_every:float=60 # seconds between saves of a long cell's progress (OUT/partial/), resumed by the next run; 0: never
             )->ResultStore:
     "Evaluate every model on every dataset into the run folder `out`, skipping the cells it already holds."
     from lr0fm.data import DEFAULT_TEMPLATES
@@ -288,6 +312,7 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
     from lr0fm.registry import load_model
     from lr0fm.synthetic import DEMO_SETS
     check_bounds(batch_size=batch_size, workers=workers, limit=limit, per_class=per_class)
+    check_number('partial_every', partial_every or 0, 0, 86400)
     res, store, dev = eval_views(resolutions), ResultStore(out), get_device(device)
     for v in res:
         if isinstance(v, View): v.check_sr(sr)  # before any model loads
@@ -332,7 +357,7 @@ def run_eval(models:list, # model names, or (name, pretrained, checkpoint) tuple
                                               templates=templates or 'clip', limit=limit, per_class=per_class,
                                               resize_backend=resize_backend))
         for ds, split, dr in zip(dsets, base, data):
-            if source is None: eval_cell(b, ds, store, res, protocol, batch_size, workers, limit, progress, log, resize_backend, save_features, sr, dr)
+            if source is None: eval_cell(b, ds, store, res, protocol, batch_size, workers, limit, progress, log, resize_backend, save_features, sr, dr, partial_every)
             else: rescore_cell(b, ds, store, source, cell_ident(b, _Split(ds, split), protocol, limit, resize_backend)['split'],
                                res, protocol, limit, log, resize_backend)
     if merge: store.merge()
@@ -367,6 +392,7 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
                drop_empty_classes:store_true=False, # image folders: drop class folders without images instead of refusing them
                report:store_true=False, # also write report.html and accuracy_vs_resolution.png into the run folder
                strict:store_true=False, # refuse views at or above a natively small dataset's own image size (CIFAR: 32 px and up)
+               partial_every:float=60, # seconds between saves of a long cell's progress (OUT/partial/), resumed by the next run; 0: never
                quiet:store_true=False # no progress bar
               ):
     "Evaluate one model zero-shot on datasets at several resolutions; re-running resumes, skipping finished cells."
@@ -378,7 +404,7 @@ def lr0fm_eval(model:str=None, # model name: an open_clip architecture (e.g. ViT
         st = run_eval([(model, pre, checkpoint)], dataset, out, root, resolutions or DEFAULT_RESOLUTIONS, protocol,
                       batch_size, workers, device, limit, 0 if random_init and seed is None else seed, per_class, not quiet, tokens=tokens, templates=templates, classnames=classnames,
                       drop_empty_classes=drop_empty_classes, resize_backend=resize_backend, save_features=save_features,
-                      from_features=from_features, sr=_sr_specs(sr), sample_seed=sample_seed, strict=strict)
+                      from_features=from_features, sr=_sr_specs(sr), sample_seed=sample_seed, strict=strict, partial_every=partial_every)
         if report: _report(st)
         print(f'results in {st.results_path}')
     return run_command(body, 'lr0fm_eval')

@@ -205,7 +205,7 @@ def atomic_write(path:str|Path, # the final file
         raise
 
 # %% ../nbs/00_core.ipynb #b72348f6
-RUN_FOLDERS = ('shards', 'cache', 'notebooks', 'jobs', 'submitit', 'report', 'tokens')  # the sub-folders lr0fm writes in a run folder
+RUN_FOLDERS = ('shards', 'cache', 'partial', 'notebooks', 'jobs', 'submitit', 'report', 'tokens')  # the sub-folders lr0fm writes in a run folder
 
 def link_error(path:str|Path)->Lr0fmError:
     "The one-line refusal of a symbolic link found in a run folder."

@@ -500,7 +500,7 @@ def clean(self:ResultStore, max_age_s:float=86400 # temporary files older than t
          )->list[Path]:
     "Remove temporary files and folders of writers that are gone (this host and a dead process, or older than `max_age_s`)."
     gone, cells = [], [self.shards_dir / n for n in _subfolders(self.shards_dir)] if self.shards_dir.is_dir() else []
-    cands = list(self.root.glob('.*.tmp')) + list(self.root.glob('cache/.*.tmp')) + [p for c in cells for p in c.glob('.tmp-*')]
+    cands = list(self.root.glob('.*.tmp')) + list(self.root.glob('cache/.*.tmp')) + list(self.root.glob('partial/.*.tmp')) + [p for c in cells for p in c.glob('.tmp-*')]
     for p in cands:
         if _is_stale(p, max_age_s):
             if p.is_dir() and not p.is_symlink(): shutil.rmtree(p, ignore_errors=True)

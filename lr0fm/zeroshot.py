@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_zeroshot.ipynb #1bf66ee4
 from __future__ import annotations
-import contextlib, hashlib, json, weakref
+import contextlib, hashlib, json, time, weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -18,7 +18,7 @@ from .resize import views_u8
 # %% auto #0
 __all__ = ['AMP_DTYPES', 'RESIZE_BACKENDS', 'classifier_digest', 'build_classifier', 'usable_cores', 'auto_workers', 'chunk_size',
            'auto_batch_size', 'host_memory', 'fit_batch_size', 'ViewPrep', 'TorchPipeline', 'torch_pipeline',
-           'torch_views_u8', 'torch_views', 'EvalResult', 'evaluate', 'score_features']
+           'torch_views_u8', 'torch_views', 'EvalResult', 'Partial', 'evaluate', 'score_features']
 
 # %% ../nbs/04_zeroshot.ipynb #fa730880
 _CLASSIFIERS:dict = {}  # in-memory cache: digest -> (weak reference to the model, (C, D) tensor)
@@ -154,7 +154,7 @@ def auto_batch_size(bundle, # the model
     per_image += n_views * 3 * s * s + 3 * s * s * 4
     return int(max(lo, min(hi, free * 0.5 // per_image)))
 
-# %% ../nbs/04_zeroshot.ipynb #25b4781b
+# %% ../nbs/04_zeroshot.ipynb #fd0b8027
 def host_memory()->int:
     "Bytes of physical memory of this machine."
     import os
@@ -349,6 +349,96 @@ class EvalResult:
     features:dict|None = None # keep_features: view label -> (N, D) float16 tensor, rows in the order of `image_ids`
     image_ids:list = field(default_factory=list) # the evaluated images, in order
     settings:dict = field(default_factory=dict) # resize_backend, precision, batch_size, workers
+    resumed:int = 0 # images taken from an earlier attempt's partial file (`Partial`), not evaluated again
+
+# %% ../nbs/04_zeroshot.ipynb #a1f0c3d2
+@dataclass
+class Partial:
+    "Where and how often `evaluate` keeps a long pass's progress: a private file of the run folder, valid only for `key`."
+    path:Path # the file, e.g. OUT/partial/<cell>.npz (never read as results)
+    key:str # a digest of everything that makes its content right: cell, views, images, limit (`lr0fm.cli.partial_key`)
+    every_s:float=60. # seconds between saves
+    every_batches:int|None=None # save every this many batches instead (tests)
+
+_PARTIAL_ARRAYS = ('key', 'views', 'n_images', 'done', 'preds', 'skipped', 'seconds')
+
+def _save_partial(p:Partial, views:list[str], n:int, done:np.ndarray, preds:np.ndarray, bad:list, seconds:float):
+    "Write the finished images of a pass (indices, (N, R, k) predictions, [index, reason] of the skipped ones) atomically, as plain arrays."
+    with atomic_write(p.path, 'wb') as f:
+        np.savez(f, key=np.array(p.key), views=np.array(json.dumps(views)), n_images=np.array(n, np.int64), done=np.asarray(done, np.int64),
+                 preds=np.asarray(preds, np.int64), skipped=np.array(json.dumps([[int(i), str(r)] for i, r in bad])), seconds=np.array(float(seconds)))
+
+def _partial_problem(a:dict, key:str, views:list[str], n:int, n_classes:int, k:int)->str|None:
+    "Why the arrays of a partial file cannot be resumed from (None: they can)."
+    s = lambda x: str(x) if x.dtype.kind == 'U' and x.shape == () else None
+    if s(a['key']) != key: return 'it belongs to another evaluation (other views, images, limit or settings)'
+    if s(a['views']) is None or json.loads(s(a['views'])) != views or a['n_images'].shape != () or a['n_images'].dtype.kind != 'i' or int(a['n_images']) != n:
+        return 'its views or image count are not those of this evaluation'
+    d, p, sec = a['done'], a['preds'], a['seconds']
+    if d.ndim != 1 or d.dtype.kind != 'i' or p.dtype.kind != 'i' or p.shape != (len(d), len(views), k): return 'its arrays have the wrong shapes or types'
+    if len(d) and (d.min() < 0 or d.max() >= n or len(np.unique(d)) != len(d)): return 'its image indices are out of range or repeated'
+    if p.size and (p.min() < 0 or p.max() >= n_classes): return 'its predictions are not class indices'
+    bad = json.loads(s(a['skipped'])) if s(a['skipped']) is not None else None
+    if not isinstance(bad, list) or not all(isinstance(b, list) and len(b) == 2 and type(b[0]) is int and 0 <= b[0] < n and isinstance(b[1], str) for b in bad):
+        return 'its list of skipped images is malformed'
+    if len({b[0] for b in bad} | set(d.tolist())) != len(bad) + len(d): return 'it lists an image both done and skipped'
+    if sec.shape != () or sec.dtype.kind != 'f' or not 0 <= float(sec) < 1e9: return 'its elapsed time is not a number of seconds'
+    return None
+
+def _load_partial(p:Partial, views:list[str], n:int, n_classes:int, k:int):
+    "(done indices, predictions, skipped [index, reason], seconds) from `p.path` when it is a valid partial file of this pass; else None, with a one-line warning when a file was there."
+    import warnings
+    if not p.path.exists() and not p.path.is_symlink(): return None
+    try:
+        if p.path.is_symlink() or not p.path.is_file(): why = 'it is not a plain file'
+        else:
+            import os  # opened without following a link (one planted after the check), closed whatever np.load does
+            with os.fdopen(os.open(p.path, os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0)), 'rb') as fh, np.load(fh, allow_pickle=False) as z:
+                why = 'it lacks some of its arrays' if sorted(z.files) != sorted(_PARTIAL_ARRAYS) else None
+                a = {f: z[f] for f in _PARTIAL_ARRAYS} if why is None else None
+            why = why or _partial_problem(a, p.key, views, n, n_classes, k)
+    except Exception as e: why = f'it cannot be read ({type(e).__name__})'
+    if why is None: return a['done'].astype(np.int64), a['preds'].astype(np.int64), [tuple(b) for b in json.loads(str(a['skipped']))], float(a['seconds'])
+    warnings.warn(f'partial results {p.path} not used: {why}; evaluating the cell from the start', stacklevel=3)
+    return None
+
+
+# %% ../nbs/04_zeroshot.ipynb #a1f0c3d3
+class _Progress:
+    "A pass's finished batches: those of an earlier attempt (its partial file) and this attempt's, each batch added whole, saved to `ck` now and then."
+    def __init__(self, ck:Partial|None, views:list[str], n:int, n_classes:int, k:int, t0:float):
+        self.ck, self.views, self.n, self.t0, self.parts, self.since, self.t_saved = ck, views, n, t0, [], 0, t0
+        prev = _load_partial(ck, views, n, n_classes, k) if ck else None
+        self.resumed = prev is not None
+        self.prev = prev or (np.zeros(0, np.int64), np.zeros((0, len(views), k), np.int64), [], 0.)
+    def todo(self, idx)->list[int]:
+        "The images of `idx` not done yet (neither evaluated nor skipped by an earlier attempt)."
+        done = set(self.prev[0].tolist()) | {i for i, _ in self.prev[2]}
+        return [i for i in idx if i not in done]
+    def add(self, ids:list, top:torch.Tensor|None, bad:list):
+        "One batch: its image indices, (B, R, k) predictions, [(index, reason)] of its bad images; a save when one is due."
+        self.parts.append((ids, top, bad)); self.since += 1  # one append: an interrupt never leaves half a batch
+        ck = self.ck
+        if ck and (self.since >= ck.every_batches if ck.every_batches else time.time() - self.t_saved >= ck.every_s): self.save()
+    def seconds(self)->float: return self.prev[3] + time.time() - self.t0
+    def gathered(self):
+        "(indices, (N, R, k) predictions, [(index, reason)]) of every finished image, in index order, as one uninterrupted pass has them."
+        parts = list(self.parts)
+        ids = np.concatenate([self.prev[0]] + [np.asarray(b, np.int64) for b, _, _ in parts])
+        p = np.concatenate([self.prev[1]] + [t.numpy().astype(np.int64) for _, t, _ in parts if t is not None])
+        bad = sorted(list(self.prev[2]) + [x for _, _, b in parts for x in b])
+        o = np.argsort(ids, kind='stable')
+        return ids[o], p[o], bad
+    def save(self):
+        "Write what is finished to the partial file (a failed write only warns: the pass goes on)."
+        import warnings
+        ids, p, bad = self.gathered()
+        try: _save_partial(self.ck, self.views, self.n, ids, p, bad, self.seconds())
+        except OSError as e:  # warned once; the pass goes on without saving
+            warnings.warn(f'could not save partial results to {self.ck.path} ({e.strerror or e}); the cell goes on without them', stacklevel=2)
+            self.ck = None
+        self.since, self.t_saved = 0, time.time()
+
 
 # %% ../nbs/04_zeroshot.ipynb #639513a5
 def evaluate(bundle, # a `ModelBundle` from `lr0fm.registry.load_model`
@@ -364,10 +454,11 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.registry.load_model`
              resize_backend:str='pil', # 'pil' (the paper's protocol) or 'torch' (views made on the model's device)
              keep_features:bool=False, # also return every image's embedding at every view
              observe=None, # callable(view_label, image_ids) -> context manager around each view's encoding
-             sr:dict|None=None # name -> super-resolution model for views with an `sr:NAME` step (`lr0fm.sr.load_sr_models`)
+             sr:dict|None=None, # name -> super-resolution model for views with an `sr:NAME` step (`lr0fm.sr.load_sr_models`)
+             partial:Partial|None=None # keep progress in this file and resume from it (not with keep_features: features are never checkpointed)
             )->EvalResult:
-    "Zero-shot top-1/top-5 of one model on one dataset at every resolution, decoding each image once."
-    import time, math
+    "Zero-shot top-1/top-5 of one model on one dataset at every resolution, decoding each image once; with `partial`, resumable after an interruption."
+    import math
     t0 = time.time()
     res = eval_views(resolutions)
     for v in res:
@@ -382,7 +473,9 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.registry.load_model`
     w = w.to(dev)
     pipe = torch_pipeline(bundle, protocol) if resize_backend == 'torch' else None
     tf, rm = lr_transform(bundle, protocol), resize_mode_for(bundle.meta, protocol)
-    idx = range(len(ds) if limit is None else min(limit, len(ds)))
+    idx, k = range(len(ds) if limit is None else min(limit, len(ds))), min(5, ds.n_classes)
+    prog = _Progress(None if keep_features else partial, [res_label(v) for v in res], len(idx), ds.n_classes, k, t0)
+    idx = prog.todo(idx)  # the images an earlier attempt did not finish
     bs = fit_batch_size(bundle, len(res), batch_size or auto_batch_size(bundle, len(res)), asked=batch_size is not None)
     nw = auto_workers(dev, math.ceil(len(idx) / chunk_size(len(idx), usable_cores()))) if workers is None else workers
     cs, prep = chunk_size(len(idx), nw), None if pipe else ViewPrep(tf)
@@ -392,33 +485,36 @@ def evaluate(bundle, # a `ModelBundle` from `lr0fm.registry.load_model`
     if progress:
         from tqdm.auto import tqdm
         dl = tqdm(dl, desc=f'{bundle.name} / {ds.name}', unit='chunk', total=len(dl))
-    k, scale = min(5, ds.n_classes), bundle.logit_scale
-    ids, preds, skipped, feats = [], [], [], [[] for _ in res] if keep_features else None
+    scale, feats = bundle.logit_scale, [[] for _ in res] if keep_features else None
     # on a GPU this process only joins chunks and launches kernels: its idle torch threads would spin on the workers' cores;
     # a CPU model keeps its threads (it costs far more than the decoding)
-    with torch.no_grad(), _main_threads(nw if dev.type != 'cpu' else 0):
-        norm = (lambda v: _normalise(v, pipe.mean, pipe.std)) if pipe else (lambda v: prep.finish(v, dev))
-        for bi, views, bad in _rebatch(dl, bs, None if pipe else (lambda x: x.to(dev, non_blocking=True))):
-            skipped += [dict(image_id=ds.image_id(i), reason=r) for i, r in bad]
-            if views is None: continue
-            if pipe: views = torch_views_u8(views, res, pipe, dev)  # (B, R, 3, h, w) uint8 on the device
-            names, top = [ds.image_id(i) for i in bi] if observe else None, []
-            with _autocast(dev, amp):
-                for r, rl in enumerate(res):
-                    with observe(res_label(rl), names) if observe else contextlib.nullcontext():
-                        f = bundle.encode_image(norm(views[:, r]))
-                    top.append((scale * f @ w.T).topk(k, dim=-1).indices.cpu())
-                    if feats is not None: feats[r].append(f.half().cpu())
-            preds.append(torch.stack(top, 1))  # (B, R, k)
-            ids += bi
+    try:
+        with torch.no_grad(), _main_threads(nw if dev.type != 'cpu' else 0):
+            norm = (lambda v: _normalise(v, pipe.mean, pipe.std)) if pipe else (lambda v: prep.finish(v, dev))
+            for bi, views, bad in _rebatch(dl, bs, None if pipe else (lambda x: x.to(dev, non_blocking=True))):
+                if views is None: prog.add([], None, bad); continue
+                if pipe: views = torch_views_u8(views, res, pipe, dev)  # (B, R, 3, h, w) uint8 on the device
+                names, top = [ds.image_id(i) for i in bi] if observe else None, []
+                with _autocast(dev, amp):
+                    for r, rl in enumerate(res):
+                        with observe(res_label(rl), names) if observe else contextlib.nullcontext():
+                            f = bundle.encode_image(norm(views[:, r]))
+                        top.append((scale * f @ w.T).topk(k, dim=-1).indices.cpu())
+                        if feats is not None: feats[r].append(f.half().cpu())
+                prog.add(bi, torch.stack(top, 1), bad)  # (B, R, k)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM of a requeue (`run_command`): the finished batches are kept for the next attempt
+        if prog.ck and prog.parts: prog.save()
+        raise
+    ids, p, bad = prog.gathered()
+    ids, skipped = ids.tolist(), [dict(image_id=ds.image_id(i), reason=r) for i, r in bad]
     if not ids: raise Lr0fmError(f'no image of dataset {ds.name!r} could be read ({len(skipped)} skipped, e.g. {skipped[0]["image_id"]}: {skipped[0]["reason"]})')
     labels = np.array([ds.items[i][1] for i in ids])
     multi = getattr(ds, 'multi_labels', None)  # multi-label data (ImageNet-Hard): a prediction is right when it is any of the image's labels
     image_ids = [ds.image_id(i) for i in ids]
-    summary, frame = _score(torch.cat(preds).numpy(), labels, image_ids, res, None if multi is None else [ds.targets(i) for i in ids])
+    summary, frame = _score(p, labels, image_ids, res, None if multi is None else [ds.targets(i) for i in ids])
     settings = dict(resize_backend=resize_backend, precision=_precision(dev, amp), batch_size=bs, workers=nw)
     fd = None if feats is None else {res_label(rl): torch.cat(feats[r]) for r, rl in enumerate(res)}
-    return EvalResult(summary, frame, skipped, time.time() - t0, fd, image_ids, settings)
+    return EvalResult(summary, frame, skipped, prog.seconds(), fd, image_ids, settings, len(prog.prev[0]) + len(prog.prev[2]))
 
 # %% ../nbs/04_zeroshot.ipynb #cd748b5e
 def score_features(features:dict, # view label -> (N, D) normalised image embeddings (`EvalResult.features`)

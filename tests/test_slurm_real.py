@@ -1,6 +1,7 @@
 """`lr0fm_sweep --executor slurm` against a real single-node Slurm (Debian's slurm-wlm, started by `slurm_cluster`), with and
 without accounting: a toy sweep end to end, a job cancelled before it starts, a running job requeued from outside, a job that
-fails on the node, the re-run that resubmits only what did not finish, and the checks made before anything is submitted.
+fails on the node, the re-run that resubmits only what did not finish, the checks made before anything is submitted, and a job
+requeued in the middle of one long cell that resumes from its partial file (OUT/partial/) instead of starting the cell over.
 
 Skipped where Slurm is not installed or we are not root (`.ci/run` installs it). The sweep: 3 toy backbones (one with a
 damaged checkpoint, so its job fails on the node) x 2 demo sets x 2 resolutions, the array one job at a time.
@@ -123,3 +124,31 @@ def test_checks_before_submission(cluster, tmp_path):
     p = _cli(*base, '--gpus-per-job', '0', '--time-min', '10', '--constraint', 'nosuchfeature', '--verbose')   # sbatch's own lines, on request
     assert p.returncode == 2 and p.stderr.count('\n') > 1 and 'sbatch: error' in p.stderr and 'sbatch refused' in p.stderr.splitlines()[-1], p.stderr
     assert not list((tmp_path / 'run' / 'jobs').glob('*.submitted.json'))
+
+
+def test_requeue_mid_cell_resumes_from_partial_file(cluster, tmp_path):
+    "`scontrol requeue` of a job in the middle of one long cell: the next attempt takes the finished images from OUT/partial/ and evaluates only the rest."
+    out, log = tmp_path / 'run', tmp_path / 'job.log'
+    exe = Path(sys.executable).parent / 'lr0fm_eval'
+    cmd = (f'{exe} --model lr0fm-mini-s --dataset demo-colours --per-class 30 --resolutions HR 16 --device cpu --batch-size 8 '
+           f'--quiet --out {out} --partial-every 0.2')
+    jid = cluster.run('sbatch', '--parsable', '--requeue', '--open-mode=append', '-o', str(log), '-t', '10', '--wrap', cmd).stdout.strip().split(';')[0]
+    import numpy as np
+    def done():
+        part = next((out / 'partial').glob('*.npz'), None)
+        try:
+            with np.load(part, allow_pickle=False) as z: return len(z['done'])
+        except (TypeError, OSError): return 0  # not there yet, or gone (the cell finished)
+    before = _until(lambda: (lambda n: n if n >= 40 else None)(done()), 180, 'the partial file of the running cell, 40 images in')
+    cluster.run('scontrol', 'requeue', jid)
+    state = lambda: cluster.run('squeue', '-h', '-j', jid, '-o', '%T', check=False).stdout.strip()
+    _until(lambda: state() == 'PENDING', 60, 'requeued job pending')
+    cluster.run('scontrol', 'update', f'jobid={jid}', 'StartTime=now')
+    _until(lambda: (out / 'results.csv').exists() and state() in ('', 'COMPLETED'), 240, 'the requeued job finished the cell')
+    import re
+    text = log.read_text()
+    m = re.search(r'resumed (\d+) images from', text)
+    assert m and before <= int(m.group(1)) < 300, text[-2000:]       # the second attempt did not start the cell over
+    assert not list((out / 'partial').glob('*.npz'))                  # gone once the cell is stored
+    r = ResultStore(out).results()
+    assert len(r) == 2 and set(r['n_images']) == {300}, r
