@@ -69,6 +69,7 @@ def _file_stat(src)->str:
     except OSError: return 'missing'
     return f'{st.st_size}:{st.st_mtime_ns}'
 
+# %% ../nbs/20_cli.ipynb #cb873aaf
 def data_record(ds, limit:int|None=None)->dict:
     "What a cell's rows record of its data: a fingerprint of the image list (names, labels, file sizes and times), its length, and digests of the class names and templates."
     import hashlib
@@ -151,6 +152,7 @@ def eval_cell(bundle, # a loaded `ModelBundle`
     _log_rows(log, bundle, ds, r.summary, len(r.skipped), f'{r.seconds:.0f} s, {ips:.1f} images/s')
     return rows
 
+# %% ../nbs/20_cli.ipynb #700c5e08
 def _with_sr(rows:list[dict], sr:dict|None)->list[dict]:
     "Rows of views with `sr:NAME` steps record which SR models made them (architecture, scale, file and its SHA-256), as JSON."
     import json

@@ -153,6 +153,7 @@ def _need(path:Path, spec, what='file'):
                          f'Re-run the preparation steps (lr0fm_datasets --root ... prints them)')
     return path
 
+# %% ../nbs/01a_datasets.ipynb #3d7d3c91
 _FIX = 'download it again (lr0fm_datasets --root ... prints the steps)'
 MAX_ANNOTATION_BYTES = 256 << 20  # an annotation, class-list or split file above this is refused (the largest real one, ImageNet's LOC_val_solution.csv, is 2 MB)
 
@@ -229,6 +230,7 @@ def _field(m:dict, key:str, title:str, path):
     if key not in m: raise Lr0fmError(f'{title}: {path} has no {key!r} entry (it has {_short(", ".join(k for k in m if not k.startswith("__")), 80) or "none"}); {_FIX}')
     return m[key]
 
+# %% ../nbs/01a_datasets.ipynb #93848eca
 def _finish(spec, items, meta, split, strict, cls=ZeroShotDataset, src=None, first:int=0, **kw)->ZeroShotDataset:
     "Build the dataset and check its class count, its labels (numbered from `first` in the annotation file `src`) and, for the registry's split, its size."
     if len(meta['classnames']) != spec.classes:
@@ -712,6 +714,7 @@ class HFImageDataset(ZeroShotDataset):
         return _check_side(img, iid)
     def load(self, i:int)->Image.Image: "Decode row `i`'s image as RGB (may raise `BadImage`)."; return to_rgb(self.load_decoded(i))
 
+# %% ../nbs/01a_datasets.ipynb #85e15600
 def _plain(name)->bool: return isinstance(name, str) and bool(name) and name not in ('.', '..') and '/' not in name and '\\' not in name and '\x00' not in name
 
 def _hf_files(spec, d:Path):
@@ -750,7 +753,6 @@ def load_hf(name:str, d:Path, meta:dict, split:str='validation', strict:bool=Fal
         hf = hf[split]
     return _check_size(spec, HFImageDataset(name, hf, meta['classnames'], meta['templates'], split, root=d), split, strict)
 
-
 # %% ../nbs/01a_datasets.ipynb #1481162a
 _WDS_IMG = ('webp', 'png', 'jpg', 'jpeg')
 
@@ -785,6 +787,7 @@ def wds_shards(d:Path, # a `wds_<name>` folder
         if not shards: raise Lr0fmError(f'{sd} holds no .tar shards; a CLIP_benchmark webdataset export is {d.name}/{split}/{{nshards.txt,0.tar,...}}')
     return [_within(s, d, d.name) for s in shards]
 
+# %% ../nbs/01a_datasets.ipynb #a59a45c7
 def _cls_label(data:bytes)->int|None:
     "A `.cls` member's class index: up to 9 digits, blanks around allowed (CLIP_benchmark writes `str(label)`); None for anything else."
     t = data.decode('ascii', 'replace').strip()
@@ -821,7 +824,6 @@ def wds_index(shards:list[Path],
             elif k not in cls: skipped.append((f'{sh.name}#{k}', 'it has no .cls label'))
             else: out.append((img[k], cls[k]))
     return out
-
 
 # %% ../nbs/01a_datasets.ipynb #95213e41
 class WdsDataset(ZeroShotDataset):

@@ -411,6 +411,7 @@ def slurm_jobs(ids:list[str] # job ids as sbatch gave them ('123_4' for an array
         for k, v in parse_squeue(q.stdout if q.returncode == 0 else '').items(): res['jobs'][k] = {**res['jobs'].get(k, {}), **v, 'queued': True}
     return res
 
+# %% ../nbs/21_sweep.ipynb #8bae1d0c
 def _scheduler_state(sub:dict|None, slurm:dict)->dict:
     "The scheduler's word on a submitted job: dict(state, reason, exit); state None when it cannot tell, 'GONE' when it no longer knows the job."
     if not sub or sub.get('state') == 'unreadable': return dict(state=None)
@@ -639,6 +640,7 @@ def _record_submission(spec:SweepSpec, b:dict, executor:str, job, when:str)->Non
     _write_json(Path(spec.out) / 'jobs' / f'{job_name(b)}.submitted.json',
                 dict(executor=executor, job_id=str(job.job_id), host=socket.gethostname(), submitted=when, model=b['model']))
 
+# %% ../nbs/21_sweep.ipynb #64e7d9ad
 def check_sweep(spec:SweepSpec, executor:str='local', **slurm)->list[str]:
     "Every check made before anything is submitted: backbones, datasets under --root, and on Slurm the request against the partition; returns warnings."
     check_backbones(spec)
@@ -661,6 +663,7 @@ def wait_for(spec:SweepSpec, # a checked spec whose jobs were submitted
         if not (t['state'].isin(['pending', 'running']) | t['scheduler'].isin(_ALIVE)).any(): return t  # a job whose cells are stored may still be held (requeued)
         time.sleep(poll_s)
 
+# %% ../nbs/21_sweep.ipynb #94cbb880
 def launch(spec:SweepSpec, # a checked spec
            executor:str='local', # 'local' (submitit's local executor) or 'slurm'
            jobs:int|None=None, # local: CPU processes side by side when there is no GPU (default 1)

@@ -78,6 +78,7 @@ def build_classifier(bundle, # a `ModelBundle`
     _CLASSIFIERS[digest] = (weakref.ref(bundle.model), w)
     return w
 
+# %% ../nbs/04_zeroshot.ipynb #f7da1e7d
 def _prompt_bar(bundle, n_classes:int, n_prompts:int, on:bool):
     "A tqdm bar over the prompts of a text classifier when `on`, else a context that does nothing."
     if not on: return contextlib.nullcontext()
