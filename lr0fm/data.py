@@ -263,7 +263,8 @@ def image_folder(root:str|Path, # one sub-folder per class, images inside (torch
         warnings.warn(f'{str(root)!r}: dropped {len(empty)} of {n} class folders that hold no images ({_names(empty)}); {k} classes remain, '
                       f'so the chance level is 1/{k}, not 1/{n}, and results are not comparable with runs on all {n} classes (split recorded as {split!r})', stacklevel=2)
     items = [(p, j) for j, i in enumerate(keep) for p in files[i]]
-    return warn_same_prompts(ZeroShotDataset(name or root.name, items, [names[i] for i in keep], templates, split), root, [classes[i] for i in keep])
+    ds = ZeroShotDataset(name or root.name, items, [names[i] for i in keep], templates, split)
+    return ds if classnames is not None else warn_same_prompts(ds, root, [classes[i] for i in keep])  # names given: the caller's protocol (ImageNet's has two 'missile')
 
 # %% ../nbs/01_data.ipynb #a29663e0
 MAX_CLASSES = 1_000_000  # integer labels of a CSV list stay below this (ImageNet-21k has 21,841 classes)
@@ -275,7 +276,7 @@ def csv_dataset(csv_path:str|Path, # a CSV with a path column and a label column
                 name:str|None=None, classnames:list[str]|None=None, templates:list[str]|None=None, split:str='test',
                 path_col:str='path', label_col:str='label')->ZeroShotDataset:
     "A dataset from a CSV list of (path, label); labels are class indices, or class names when `classnames` is not given."
-    csv_path = Path(csv_path)
+    csv_path, given = Path(csv_path), classnames is not None
     if not csv_path.is_file(): raise Lr0fmError(f'CSV file {csv_path} does not exist; pass the path of a CSV with columns {path_col},{label_col}')
     root = Path(os.path.abspath(root if root else csv_path.parent))  # one folder, however it is spelled: the same image ids and noise seeds
     try:
@@ -305,7 +306,8 @@ def csv_dataset(csv_path:str|Path, # a CSV with a path column and a label column
                                  f'have no rows but stay classes of the classifier (chance level 1/{n}); pass classnames, or number the labels from 0 without gaps', stacklevel=2)
         classnames = [str(i) for i in range(n)]
     items = _once_each([(root / r[path_col], i) for r, i in zip(rows, ids)], csv_path, path_col)
-    return warn_same_prompts(ZeroShotDataset(name or csv_path.stem, items, classnames, templates, split), csv_path)
+    ds = ZeroShotDataset(name or csv_path.stem, items, classnames, templates, split)
+    return ds if given else warn_same_prompts(ds, csv_path)  # names given: the caller's protocol, as it is
 
 # %% ../nbs/01_data.ipynb #ed808d8f
 @cache
