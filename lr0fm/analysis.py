@@ -378,14 +378,18 @@ def views_at_native(labels:list, # view labels ('HR', '32', '16+jpeg-q30', ...)
     "The views among `labels` that start at or above `native` px (HR is the reference, never among them)."
     return [str(r) for r in labels if (m := re.match(r'(\d+)', str(r))) and int(m.group(1)) >= native]
 
+def _native_of(g:pd.DataFrame, d)->int|None:
+    "The own image size of dataset `d` from its rows `g` (a recorded `native_px` column wins), else from `lr0fm.datasets.native_px`."
+    from lr0fm.datasets import native_px
+    n = pd.to_numeric(g['native_px'], errors='coerce').max() if 'native_px' in g else np.nan
+    return int(n) if n == n and n > 0 else native_px(str(d))
+
 def native_views(t:pd.DataFrame # tidy accuracy table
                 )->pd.DataFrame:
     "(dataset, resolution, native_px) of every view that starts at or above the dataset's own image size: no down-sampling happened there."
-    from lr0fm.datasets import native_px
     rows = []
     for d, g in t.groupby('dataset', sort=False):
-        n = pd.to_numeric(g['native_px'], errors='coerce').max() if 'native_px' in g else np.nan  # rows that record it win
-        n = n if n == n and n > 0 else native_px(str(d))
+        n = _native_of(g, d)
         if not n: continue
         rows += [dict(dataset=d, resolution=r, native_px=int(n)) for r in views_at_native(res_order(g['resolution'].unique()), n)]
     return pd.DataFrame(rows, columns=['dataset', 'resolution', 'native_px'])
@@ -409,11 +413,9 @@ def native_vs_synthetic(t:pd.DataFrame, # tidy accuracy table
                        )->tuple[pd.DataFrame, pd.DataFrame]:
     "Per natively small dataset: each model's top-1 on it at HR (its own images) against the same model's top-1 on `reference` down-sampled to that size; and per dataset the Spearman correlation over models."
     from scipy.stats import spearmanr
-    from lr0fm.datasets import native_px
     pairs, corr = [], []
     for d, g in t[t['dataset'] != reference].groupby('dataset', sort=False):
-        n = pd.to_numeric(g['native_px'], errors='coerce').max() if 'native_px' in g else np.nan
-        n = n if n == n and n > 0 else native_px(str(d))
+        n = _native_of(g, d)
         ref = t[(t['dataset'] == reference) & (t['resolution'] == str(int(n)))] if n else t.iloc[:0]
         if ref.empty: continue
         p = g[g['resolution'] == 'HR'].groupby('model')['top1'].mean().rename('native').to_frame().join(

@@ -66,12 +66,6 @@ def _spandrel():
         raise Lr0fmError("sr: view steps need the spandrel package: pip install 'lr0fm[sr]' (or pip install spandrel)") from None
     return spandrel
 
-def _sha256(p:Path, chunk:int=1<<20)->str:
-    h = hashlib.sha256()
-    with open(p, 'rb') as f:
-        for b in iter(lambda: f.read(chunk), b''): h.update(b)
-    return h.hexdigest()
-
 # %% ../nbs/02b_sr.ipynb #af38bbf7
 _KNOWN = 'spandrel detects ESRGAN/RRDB (Real-ESRGAN, BSRGAN), Real-ESRGAN Compact, SwinIR, Swin2SR, HAT, SPAN, DAT, OmniSR, ..., see its README'
 
@@ -100,7 +94,8 @@ def load_sr(path:str|Path, # an SR checkpoint: .safetensors, .pth, .pt, .ckpt or
     except Exception as e: raise Lr0fmError(f'{p}: cannot put the SR model on device {device!r} ({_reason(e)}); pass another device') from None
     desc.eval()
     for q in desc.model.parameters(): q.requires_grad_(False)
-    return SRModel(desc, name or p.stem, p, _sha256(p))
+    from lr0fm.models import weights_digest  # the one SHA-256 of weights files, read once per file version
+    return SRModel(desc, name or p.stem, p, weights_digest(p))
 
 # %% ../nbs/02b_sr.ipynb #a617023c
 def _rgb(img:Image.Image)->Image.Image:
